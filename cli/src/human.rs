@@ -1,0 +1,123 @@
+//! `--format human`: readable tables of capabilities and what each still needs.
+
+use std::fmt::Write;
+
+use capgate::{CapabilityStatus, Decision, Evaluation, Outstanding};
+
+/// Renders an evaluation as two tables: capabilities, then outstanding requirements.
+pub(crate) fn evaluation(evaluation: &Evaluation, customer_id: Option<&str>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "customer {}  at {}  rules {} {}",
+        customer_id.unwrap_or("(no id)"),
+        evaluation.at,
+        evaluation.ruleset.id,
+        evaluation.ruleset.version
+    );
+    out.push('\n');
+    let mut rows = vec![["CAPABILITY".to_owned(), "REQUESTED".to_owned(), "STATUS".to_owned(), "WAITING ON".to_owned()]];
+    for (name, state) in &evaluation.capabilities {
+        let waiting = match (state.status, evaluation.waiting_on.get(name)) {
+            (CapabilityStatus::Pending, Some(waiting)) => {
+                let mut items: Vec<String> = waiting.requirements.clone();
+                items.extend(waiting.capabilities.iter().map(|c| format!("capability {c}")));
+                if waiting.provider && items.is_empty() {
+                    items.push("provider verification".to_owned());
+                }
+                items.join(", ")
+            }
+            (CapabilityStatus::Inactive, _) => "no resolution available".to_owned(),
+            _ => String::new(),
+        };
+        rows.push([
+            name.clone(),
+            if state.requested { "yes" } else { "no" }.to_owned(),
+            state.status.as_str().to_owned(),
+            waiting,
+        ]);
+    }
+    table(&mut out, &rows);
+    out.push('\n');
+    requirements(&mut out, evaluation.requirements.iter());
+    let _ = writeln!(out, "\nallowed: {}", if evaluation.allowed.is_empty() { "(none)".to_owned() } else { evaluation.allowed.join(", ") });
+    if let Some(next) = evaluation.next_transition_at {
+        let _ = writeln!(out, "next change: {next}");
+    }
+    for warning in &evaluation.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    out
+}
+
+/// Renders a decision: the verdict, then the requirements that would unlock it.
+pub(crate) fn decision(decision: &Decision) -> String {
+    let mut out = String::new();
+    if decision.allowed {
+        let _ = writeln!(out, "{}: allowed at {}", decision.operation, decision.at);
+    } else {
+        let _ = writeln!(
+            out,
+            "{}: denied at {} ({})",
+            decision.operation,
+            decision.at,
+            decision.error_type.map_or("denied", |e| e.as_str())
+        );
+        if let Some(message) = &decision.error_message {
+            let _ = writeln!(out, "  {message}");
+        }
+        for problem in &decision.invalid_context {
+            let _ = writeln!(out, "  context {}: {} at {}", problem.field, problem.code, problem.path);
+        }
+    }
+    if !decision.requirements.is_empty() {
+        out.push('\n');
+        requirements(&mut out, decision.requirements.iter());
+    }
+    out
+}
+
+fn requirements<'a>(out: &mut String, items: impl Iterator<Item = (&'a String, &'a Outstanding)>) {
+    let mut rows = vec![["REQUIREMENT".to_owned(), "STATUS".to_owned(), "DEADLINE".to_owned(), "IMPACT".to_owned(), "DETAILS".to_owned()]];
+    for (key, requirement) in items {
+        let mut details: Vec<String> = requirement.errors.iter().map(|e| format!("{} at {}", e.code, e.path)).collect();
+        details.extend(requirement.tos_versions.iter().map(|v| format!("accept {}", v.version_id)));
+        details.extend(requirement.tax_forms.iter().map(|f| format!("sign {f}")));
+        if !requirement.blocking {
+            details.push("not blocking yet".to_owned());
+        }
+        rows.push([
+            key.clone(),
+            requirement.status.as_str().to_owned(),
+            requirement.deadline.map(|d| d.to_string()).unwrap_or_default(),
+            requirement.impact.join(", "),
+            details.join("; "),
+        ]);
+    }
+    if rows.len() == 1 {
+        out.push_str("no outstanding requirements\n");
+        return;
+    }
+    table(out, &rows);
+}
+
+fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in rows {
+        let mut line = String::new();
+        for (idx, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if idx + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}

@@ -1,0 +1,883 @@
+//! Turns TOML rule sources into a validated, immutable [`Compiled`] ruleset.
+//!
+//! Three passes, each collecting every problem it finds:
+//! 1. syntax: each source is parsed with error recovery (CG101);
+//! 2. structure: every table is read key by key (unknown keys, types, values, patterns);
+//! 3. resolution: ids are merged across sources, references resolved, cycles found.
+//!
+//! Resolution runs only when no source has a syntax error: a recovered syntax tree can be
+//! missing whole tables, and the reference errors it would cause are noise.
+
+mod reader;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::compile::reader::{Ctx, TableReader};
+use crate::error::{ErrorCode, LoadError, LoadErrors};
+use crate::ruleset::{
+    CapabilityDef, Check, Compiled, ContextDef, FieldRule, OperationDef, RequirementDef,
+    RequirementKind, Resolver, Source, TosVersionDef, VerifiedBy,
+};
+use crate::time::Timestamp;
+
+/// Compiles `sources` into a ruleset, or returns every problem found.
+pub(crate) fn compile(sources: &[Source<'_>]) -> Result<Compiled, LoadErrors> {
+    let mut errors = Vec::new();
+    let mut drafts = Vec::with_capacity(sources.len());
+    let mut syntax_failed = false;
+    for (source_idx, source) in sources.iter().enumerate() {
+        let mut ctx = Ctx { source_name: source.name, text: source.text, errors: Vec::new() };
+        let (document, syntax_errors) = DeTable::parse_recoverable(source.text);
+        for syntax_error in syntax_errors {
+            syntax_failed = true;
+            let span = syntax_error.span().unwrap_or(0..0);
+            ctx.error(ErrorCode::TomlSyntax, syntax_message(syntax_error.message()), span);
+        }
+        let draft = read_document(&mut ctx, document.get_ref(), source_idx);
+        errors.extend(ctx.errors);
+        drafts.push(draft);
+    }
+    if !syntax_failed {
+        let mut resolver = Resolve { sources, errors: Vec::new() };
+        let compiled = resolver.resolve(drafts);
+        errors.extend(resolver.errors);
+        if errors.is_empty() {
+            return Ok(compiled);
+        }
+    }
+    errors.sort_by_key(|error| {
+        let source_idx = sources.iter().position(|s| s.name == error.source_name()).unwrap_or(usize::MAX);
+        (source_idx, error.span().start, error.code())
+    });
+    errors.dedup();
+    Err(LoadErrors::new(errors))
+}
+
+/// toml's messages sometimes span several lines; ours never do.
+fn syntax_message(message: &str) -> String {
+    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("invalid TOML: {one_line}")
+}
+
+/// A location in one of the sources.
+#[derive(Clone, Debug)]
+struct Loc {
+    source_idx: usize,
+    span: Range<usize>,
+}
+
+/// A reference to an id, with where it was written.
+#[derive(Clone, Debug)]
+struct Ref {
+    name: String,
+    loc: Loc,
+}
+
+struct DraftRequirement {
+    kind: RequirementKind,
+    verified_by: VerifiedBy,
+    resolved_by: Resolver,
+    sensitive: bool,
+    deadline: Option<Timestamp>,
+}
+
+#[derive(Default)]
+struct DraftMembers {
+    requirements: Vec<Ref>,
+    groups: Vec<Ref>,
+    depends_on: Vec<Ref>,
+    capabilities: Vec<Ref>,
+    context: Vec<Ref>,
+}
+
+struct Draft {
+    ruleset: Option<(String, String)>,
+    requirements: Vec<(Ref, DraftRequirement)>,
+    context: Vec<(Ref, FieldRule, bool)>,
+    groups: Vec<(Ref, DraftMembers)>,
+    capabilities: Vec<(Ref, DraftMembers)>,
+    operations: Vec<(Ref, DraftMembers)>,
+    extend_groups: Vec<(Ref, DraftMembers)>,
+    extend_capabilities: Vec<(Ref, DraftMembers)>,
+    extend_operations: Vec<(Ref, DraftMembers)>,
+}
+
+fn read_document(ctx: &mut Ctx<'_>, document: &DeTable<'_>, source_idx: usize) -> Draft {
+    let mut draft = Draft {
+        ruleset: None,
+        requirements: Vec::new(),
+        context: Vec::new(),
+        groups: Vec::new(),
+        capabilities: Vec::new(),
+        operations: Vec::new(),
+        extend_groups: Vec::new(),
+        extend_capabilities: Vec::new(),
+        extend_operations: Vec::new(),
+    };
+    let mut top = TableReader::new(document, 0..0, "the rule file".to_owned());
+    if let Some(mut table) = top.table(ctx, "ruleset", "`[ruleset]`".to_owned()) {
+        let id = table.required_string(ctx, "id");
+        let version = table.required_string(ctx, "version");
+        if let (Some(id), Some(version)) = (id, version) {
+            draft.ruleset = Some((id.into_inner(), version.into_inner()));
+        }
+        if let Some(description) = table.raw("description") {
+            expect_string(ctx, description, "`description` in `[ruleset]`");
+        }
+        table.finish(ctx);
+    }
+    for_each_entry(ctx, &mut top, "requirements", "requirement", source_idx, |ctx, name, table| {
+        if let Some(requirement) = read_requirement(ctx, table) {
+            draft.requirements.push((name, requirement));
+        }
+    });
+    for_each_entry(ctx, &mut top, "context", "context requirement", source_idx, |ctx, name, table| {
+        if let Some(description) = table.raw("description") {
+            expect_string(ctx, description, "`description`");
+        }
+        let sensitive = table.bool(ctx, "sensitive").unwrap_or(false);
+        if let Some(field) = read_field_rule(ctx, table) {
+            draft.context.push((name, field, sensitive));
+        }
+    });
+    for_each_entry(ctx, &mut top, "groups", "group", source_idx, |ctx, name, table| {
+        let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
+        draft.groups.push((name, members));
+    });
+    for_each_entry(ctx, &mut top, "capabilities", "capability", source_idx, |ctx, name, table| {
+        let members = read_members(ctx, table, source_idx, &["requirements", "groups", "depends_on"]);
+        draft.capabilities.push((name, members));
+    });
+    for_each_entry(ctx, &mut top, "operations", "operation", source_idx, |ctx, name, table| {
+        let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
+        if members.capabilities.is_empty() && members.context.is_empty() {
+            ctx.error(
+                ErrorCode::InvalidValue,
+                format!("operation `{}` needs at least one capability or context requirement", name.name),
+                table.span(),
+            );
+        }
+        draft.operations.push((name, members));
+    });
+    if let Some(mut extend) = top.table(ctx, "extend", "`[extend]`".to_owned()) {
+        for_each_entry(ctx, &mut extend, "groups", "group extension", source_idx, |ctx, name, table| {
+            let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
+            draft.extend_groups.push((name, members));
+        });
+        for_each_entry(ctx, &mut extend, "capabilities", "capability extension", source_idx, |ctx, name, table| {
+            let members = read_members(ctx, table, source_idx, &["requirements", "groups", "depends_on"]);
+            draft.extend_capabilities.push((name, members));
+        });
+        for_each_entry(ctx, &mut extend, "operations", "operation extension", source_idx, |ctx, name, table| {
+            let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
+            draft.extend_operations.push((name, members));
+        });
+        extend.finish(ctx);
+    }
+    top.finish(ctx);
+    draft
+}
+
+/// Calls `read` for each `[section.<id>]` table, after checking the id.
+fn for_each_entry<'a, 'i>(
+    ctx: &mut Ctx<'_>,
+    parent: &mut TableReader<'a, 'i>,
+    section: &'static str,
+    noun: &str,
+    source_idx: usize,
+    mut read: impl FnMut(&mut Ctx<'_>, Ref, &mut TableReader<'a, 'i>),
+) {
+    let Some(entries) = parent.table(ctx, section, format!("`[{section}]`")) else { return };
+    for (key, value) in entries.entries() {
+        let name: &str = key.get_ref();
+        let what = format!("{noun} `{name}`");
+        check_identifier(ctx, name, key.span(), noun);
+        let Some(mut table) = TableReader::from_value(ctx, value, what) else { continue };
+        let reference = Ref { name: name.to_owned(), loc: Loc { source_idx, span: key.span() } };
+        read(ctx, reference, &mut table);
+        table.finish(ctx);
+    }
+}
+
+/// Ids are ASCII letters, digits and `_`, starting with a letter.
+fn check_identifier(ctx: &mut Ctx<'_>, name: &str, span: Range<usize>, noun: &str) {
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        ctx.error_with_help(
+            ErrorCode::InvalidValue,
+            format!("invalid {noun} id `{name}`"),
+            span,
+            "ids are ASCII letters, digits and `_`, starting with a letter".to_owned(),
+        );
+    }
+}
+
+fn expect_string(ctx: &mut Ctx<'_>, value: &Spanned<DeValue<'_>>, what: &str) {
+    if !matches!(value.get_ref(), DeValue::String(_)) {
+        ctx.error(
+            ErrorCode::WrongType,
+            format!("{what} must be a string, found {}", reader::type_name(value.get_ref())),
+            value.span(),
+        );
+    }
+}
+
+fn read_members(
+    ctx: &mut Ctx<'_>,
+    table: &mut TableReader<'_, '_>,
+    source_idx: usize,
+    keys: &[&'static str],
+) -> DraftMembers {
+    let mut members = DraftMembers::default();
+    if let Some(description) = table.raw("description") {
+        expect_string(ctx, description, "`description`");
+    }
+    for key in keys {
+        let refs: Vec<Ref> = table
+            .string_list(ctx, key, false)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| Ref { loc: Loc { source_idx, span: item.span() }, name: item.into_inner() })
+            .collect();
+        match *key {
+            "requirements" => members.requirements = refs,
+            "groups" => members.groups = refs,
+            "depends_on" => members.depends_on = refs,
+            "capabilities" => members.capabilities = refs,
+            _ => members.context = refs,
+        }
+    }
+    members
+}
+
+fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<DraftRequirement> {
+    if let Some(description) = table.raw("description") {
+        expect_string(ctx, description, "`description`");
+    }
+    let kind_name = table.string(ctx, "kind");
+    let verified_by = match table.string(ctx, "verified_by") {
+        None => Some(VerifiedBy::Provider),
+        Some(value) => match value.get_ref().as_str() {
+            "provider" => Some(VerifiedBy::Provider),
+            "platform" => Some(VerifiedBy::Platform),
+            other => {
+                invalid_choice(ctx, "verified_by", other, &["provider", "platform"], value.span());
+                None
+            }
+        },
+    };
+    let resolved_by = match table.string(ctx, "resolved_by") {
+        None => Some(Resolver::Customer),
+        Some(value) => match value.get_ref().as_str() {
+            "customer" => Some(Resolver::Customer),
+            "platform" => Some(Resolver::Platform),
+            "provider" => Some(Resolver::Provider),
+            other => {
+                invalid_choice(ctx, "resolved_by", other, &["customer", "platform", "provider"], value.span());
+                None
+            }
+        },
+    };
+    let sensitive = table.bool(ctx, "sensitive").unwrap_or(false);
+    let deadline = read_deadline(ctx, table);
+    let kind = match kind_name.as_ref().map(|k| k.get_ref().as_str()) {
+        None | Some("field") => read_field_rule(ctx, table).map(RequirementKind::Field),
+        Some("acceptance") => read_versions(ctx, table).map(|versions| RequirementKind::Acceptance { versions }),
+        Some("attestation") => {
+            let forms = table.string_list(ctx, "forms", false);
+            match forms {
+                None => {
+                    table.missing(ctx, "forms");
+                    None
+                }
+                Some(forms) if forms.is_empty() => {
+                    ctx.error(ErrorCode::InvalidValue, format!("`forms` in {} must not be empty", table.what()), table.span());
+                    None
+                }
+                Some(forms) => Some(RequirementKind::Attestation {
+                    forms: forms.into_iter().map(Spanned::into_inner).collect(),
+                }),
+            }
+        }
+        Some(other) => {
+            let span = kind_name.as_ref().map_or(table.span(), Spanned::span);
+            invalid_choice(ctx, "kind", other, &["field", "acceptance", "attestation"], span);
+            None
+        }
+    };
+    Some(DraftRequirement {
+        kind: kind?,
+        verified_by: verified_by?,
+        resolved_by: resolved_by?,
+        sensitive,
+        deadline,
+    })
+}
+
+#[cold]
+fn invalid_choice(ctx: &mut Ctx<'_>, key: &str, value: &str, choices: &[&str], span: Range<usize>) {
+    let list = choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    let help = match reader::closest(value, choices) {
+        Some(suggestion) => format!("did you mean `{suggestion}`? expected one of {list}"),
+        None => format!("expected one of {list}"),
+    };
+    ctx.error_with_help(ErrorCode::InvalidValue, format!("invalid `{key}` value `{value}`"), span, help);
+}
+
+fn read_deadline(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<Timestamp> {
+    let value = table.raw("deadline")?;
+    let text = match value.get_ref() {
+        DeValue::String(text) => text.to_string(),
+        DeValue::Datetime(datetime) => datetime.to_string(),
+        other => {
+            ctx.error(
+                ErrorCode::WrongType,
+                format!("`deadline` in {} must be an RFC 3339 timestamp, found {}", table.what(), reader::type_name(other)),
+                value.span(),
+            );
+            return None;
+        }
+    };
+    match Timestamp::parse(&text) {
+        Ok(timestamp) => Some(timestamp),
+        Err(err) => {
+            ctx.error(
+                ErrorCode::InvalidValue,
+                format!("invalid `deadline` in {}: {}", table.what(), err.reason()),
+                value.span(),
+            );
+            None
+        }
+    }
+}
+
+fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<Vec<TosVersionDef>> {
+    let what = table.what().to_owned();
+    let Some(items) = table.tables(ctx, "versions", &|idx| format!("version {} of {what}", idx + 1)) else {
+        table.missing(ctx, "versions");
+        return None;
+    };
+    if items.is_empty() {
+        ctx.error(ErrorCode::InvalidValue, format!("`versions` in {what} must not be empty"), table.span());
+        return None;
+    }
+    let mut versions = Vec::with_capacity(items.len());
+    let mut seen = BTreeSet::new();
+    let mut ok = true;
+    for mut item in items {
+        let id = item.required_string(ctx, "id");
+        let languages = item.string_list(ctx, "languages", false);
+        if languages.is_none() {
+            item.missing(ctx, "languages");
+        }
+        let url = item.required_string(ctx, "url");
+        let deadline = read_deadline(ctx, &mut item);
+        if let Some(url) = &url {
+            let text = url.get_ref();
+            if !(text.starts_with("https://") || text.starts_with("http://")) {
+                ctx.error(ErrorCode::InvalidValue, format!("`url` in {} must start with `https://` or `http://`", item.what()), url.span());
+                ok = false;
+            }
+        }
+        if let Some(languages) = &languages {
+            if languages.is_empty() {
+                ctx.error(ErrorCode::InvalidValue, format!("`languages` in {} must not be empty", item.what()), item.span());
+                ok = false;
+            }
+        }
+        if let Some(id) = &id {
+            if !seen.insert(id.get_ref().clone()) {
+                ctx.error(ErrorCode::DuplicateId, format!("version `{}` is listed twice in {what}", id.get_ref()), id.span());
+                ok = false;
+            }
+        }
+        item.finish(ctx);
+        if let (Some(id), Some(languages), Some(url)) = (id, languages, url) {
+            versions.push(TosVersionDef {
+                id: id.into_inner(),
+                languages: languages.into_iter().map(Spanned::into_inner).collect(),
+                url: url.into_inner(),
+                deadline,
+            });
+        } else {
+            ok = false;
+        }
+    }
+    ok.then_some(versions)
+}
+
+fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<FieldRule> {
+    let paths = table.string_list(ctx, "path", true);
+    let optional = table.bool(ctx, "optional").unwrap_or(false);
+    let what = table.what().to_owned();
+    let checks = table.tables(ctx, "checks", &|idx| format!("check {} of {what}", idx + 1));
+    let Some(paths) = paths else {
+        table.missing(ctx, "path");
+        return None;
+    };
+    if paths.is_empty() {
+        ctx.error(ErrorCode::InvalidValue, format!("`path` in {what} must not be empty"), table.span());
+        return None;
+    }
+    let mut parsed_paths = Vec::with_capacity(paths.len());
+    let mut ok = true;
+    for path in &paths {
+        match parse_path(path.get_ref()) {
+            Some(segments) => parsed_paths.push(segments),
+            None => {
+                ok = false;
+                ctx.error_with_help(
+                    ErrorCode::InvalidValue,
+                    format!("invalid path `{}` in {what}", path.get_ref()),
+                    path.span(),
+                    "a path is dot-separated keys of ASCII letters, digits, `_` and `-`, such as `individual.address.line1`".to_owned(),
+                );
+            }
+        }
+    }
+    let mut parsed_checks = Vec::new();
+    for mut check in checks.unwrap_or_default() {
+        match read_check(ctx, &mut check) {
+            Some(parsed) => parsed_checks.push(parsed),
+            None => ok = false,
+        }
+        check.finish(ctx);
+    }
+    ok.then_some(FieldRule { paths: parsed_paths, checks: parsed_checks, optional })
+}
+
+/// Splits `individual.address.line1` into segments.
+fn parse_path(text: &str) -> Option<Vec<String>> {
+    let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
+    let valid = segments.iter().all(|segment| {
+        !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    valid.then_some(segments)
+}
+
+const CHECK_KINDS: &[&str] = &["non_empty", "one_of", "pattern", "length", "date_parts", "ip_address"];
+
+fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Check> {
+    let kind = check.required_string(ctx, "kind")?;
+    match kind.get_ref().as_str() {
+        "non_empty" => Some(Check::NonEmpty),
+        "ip_address" => Some(Check::IpAddress),
+        "date_parts" => {
+            let allow_future = check.bool(ctx, "allow_future").unwrap_or(false);
+            Some(Check::DateParts { allow_future })
+        }
+        "one_of" => {
+            let Some(values) = check.string_list(ctx, "values", false) else {
+                check.missing(ctx, "values");
+                return None;
+            };
+            if values.is_empty() {
+                ctx.error(ErrorCode::InvalidValue, format!("`values` in {} must not be empty", check.what()), check.span());
+                return None;
+            }
+            let mut seen = BTreeSet::new();
+            for value in &values {
+                if !seen.insert(value.get_ref().as_str()) {
+                    ctx.error(ErrorCode::DuplicateId, format!("value `{}` is listed twice in {}", value.get_ref(), check.what()), value.span());
+                }
+            }
+            Some(Check::OneOf(values.into_iter().map(Spanned::into_inner).collect()))
+        }
+        "pattern" => {
+            let Some(pattern) = check.required_string(ctx, "pattern") else { return None };
+            match regex_lite::RegexBuilder::new(pattern.get_ref()).size_limit(1 << 20).build() {
+                Ok(regex) => Some(Check::Pattern(regex)),
+                Err(err) => {
+                    let detail = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+                    ctx.error(ErrorCode::InvalidPattern, format!("invalid pattern in {}: {detail}", check.what()), pattern.span());
+                    None
+                }
+            }
+        }
+        "length" => {
+            let min = check.count(ctx, "min");
+            let max = check.count(ctx, "max");
+            match (&min, &max) {
+                (None, None) => {
+                    ctx.error(ErrorCode::MissingKey, format!("{} needs `min`, `max` or both", check.what()), check.span());
+                    None
+                }
+                (Some(min_value), Some(max_value)) if min_value.get_ref() > max_value.get_ref() => {
+                    ctx.error(ErrorCode::InvalidValue, format!("`min` is greater than `max` in {}", check.what()), min_value.span());
+                    None
+                }
+                _ => Some(Check::Length { min: min.map(Spanned::into_inner), max: max.map(Spanned::into_inner) }),
+            }
+        }
+        other => {
+            let list = CHECK_KINDS.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            let help = match reader::closest(other, CHECK_KINDS) {
+                Some(suggestion) => format!("did you mean `{suggestion}`? known kinds: {list}"),
+                None => format!("known kinds: {list}"),
+            };
+            ctx.error_with_help(ErrorCode::UnknownCheckKind, format!("unknown check kind `{other}` in {}", check.what()), kind.span(), help);
+            // Mark the other keys as known so they are not reported twice.
+            for key in ["values", "pattern", "min", "max", "allow_future"] {
+                check.raw(key);
+            }
+            None
+        }
+    }
+}
+
+/// Pass 3: merges drafts across sources and resolves every reference.
+struct Resolve<'s, 'a> {
+    sources: &'s [Source<'a>],
+    errors: Vec<LoadError>,
+}
+
+impl Resolve<'_, '_> {
+    #[cold]
+    fn error(&mut self, code: ErrorCode, message: String, loc: &Loc) {
+        self.errors.push(self.make_error(code, message, loc));
+    }
+
+    fn make_error(&self, code: ErrorCode, message: String, loc: &Loc) -> LoadError {
+        let (name, text) = self.sources.get(loc.source_idx).map_or(("", ""), |s| (s.name, s.text));
+        LoadError::new(code, message, name, text, loc.span.clone())
+    }
+
+    fn location(&self, loc: &Loc) -> String {
+        let error = self.make_error(ErrorCode::DuplicateId, String::new(), loc);
+        format!("{}:{}:{}", error.source_name(), error.line(), error.column())
+    }
+
+    /// Collects `(name, item)` pairs into a map, reporting duplicates.
+    fn unique<T>(&mut self, noun: &str, items: Vec<(Ref, T)>) -> BTreeMap<String, (Loc, T)> {
+        let mut map: BTreeMap<String, (Loc, T)> = BTreeMap::new();
+        for (reference, item) in items {
+            if let Some((first, _)) = map.get(&reference.name) {
+                let help = format!("first defined at {}", self.location(first));
+                let error = self
+                    .make_error(ErrorCode::DuplicateId, format!("{noun} `{}` is defined twice", reference.name), &reference.loc)
+                    .with_help(help);
+                self.errors.push(error);
+                continue;
+            }
+            map.insert(reference.name, (reference.loc, item));
+        }
+        map
+    }
+
+    fn resolve(&mut self, drafts: Vec<Draft>) -> Compiled {
+        let mut hasher = Sha256::new();
+        for source in self.sources {
+            hasher.update((source.text.len() as u64).to_le_bytes());
+            hasher.update(source.text.as_bytes());
+        }
+        let hash: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+
+        let mut ids = Vec::new();
+        let mut versions = Vec::new();
+        let mut requirements = Vec::new();
+        let mut context = Vec::new();
+        let mut groups = Vec::new();
+        let mut capabilities = Vec::new();
+        let mut operations = Vec::new();
+        let mut extend_groups = Vec::new();
+        let mut extend_capabilities = Vec::new();
+        let mut extend_operations = Vec::new();
+        for draft in drafts {
+            if let Some((id, version)) = draft.ruleset {
+                ids.push(id);
+                versions.push(version);
+            }
+            requirements.extend(draft.requirements);
+            context.extend(draft.context.into_iter().map(|(r, field, sensitive)| (r, (field, sensitive))));
+            groups.extend(draft.groups);
+            capabilities.extend(draft.capabilities);
+            operations.extend(draft.operations);
+            extend_groups.extend(draft.extend_groups);
+            extend_capabilities.extend(draft.extend_capabilities);
+            extend_operations.extend(draft.extend_operations);
+        }
+        let requirements = self.unique("requirement", requirements);
+        let context = self.unique("context requirement", context);
+        let mut groups = self.unique("group", groups);
+        let mut capabilities = self.unique("capability", capabilities);
+        let mut operations = self.unique("operation", operations);
+
+        for (reference, members) in extend_groups {
+            self.merge_into(&mut groups, "group", reference, members);
+        }
+        for (reference, members) in extend_capabilities {
+            self.merge_into(&mut capabilities, "capability", reference, members);
+        }
+        for (reference, members) in extend_operations {
+            self.merge_into(&mut operations, "operation", reference, members);
+        }
+
+        let requirement_keys: Vec<&String> = requirements.keys().collect();
+        let capability_names: Vec<&String> = capabilities.keys().collect();
+        let context_keys: Vec<&String> = context.keys().collect();
+
+        // Groups: resolve to requirement sets, finding cycles.
+        let group_names: Vec<String> = groups.keys().cloned().collect();
+        let mut group_sets: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        for name in &group_names {
+            let mut stack = Vec::new();
+            self.expand_group(name, &groups, &requirement_keys, &mut group_sets, &mut stack);
+        }
+
+        // Capabilities: own requirements and groups.
+        let mut own_sets: Vec<BTreeSet<usize>> = Vec::with_capacity(capabilities.len());
+        let mut direct_deps: Vec<Vec<usize>> = Vec::with_capacity(capabilities.len());
+        for (loc_members, name) in capabilities.values().zip(capabilities.keys()) {
+            let (_, members) = loc_members;
+            let mut set = BTreeSet::new();
+            for reference in &members.requirements {
+                if let Some(idx) = self.lookup(&requirement_keys, reference, "requirement") {
+                    set.insert(idx);
+                }
+            }
+            for reference in &members.groups {
+                match group_sets.get(&reference.name) {
+                    Some(group_set) => set.extend(group_set.iter().copied()),
+                    None => self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>()),
+                }
+            }
+            let mut deps = BTreeSet::new();
+            for reference in &members.depends_on {
+                if reference.name == *name {
+                    self.error(ErrorCode::Cycle, format!("capability `{name}` depends on itself"), &reference.loc);
+                    continue;
+                }
+                if let Some(idx) = self.lookup(&capability_names, reference, "capability") {
+                    deps.insert(idx);
+                }
+            }
+            own_sets.push(set);
+            direct_deps.push(deps.into_iter().collect());
+        }
+        // Dependency cycles, then transitive requirement sets.
+        let all_sets = self.close_dependencies(&capabilities, &own_sets, &direct_deps);
+
+        let mut compiled_operations = BTreeMap::new();
+        for (name, (_, members)) in &operations {
+            let mut caps = BTreeSet::new();
+            for reference in &members.capabilities {
+                if let Some(idx) = self.lookup(&capability_names, reference, "capability") {
+                    caps.insert(idx);
+                }
+            }
+            let mut ctx = BTreeSet::new();
+            for reference in &members.context {
+                if let Some(idx) = self.lookup(&context_keys, reference, "context requirement") {
+                    ctx.insert(idx);
+                }
+            }
+            compiled_operations.insert(
+                name.clone(),
+                OperationDef { capabilities: caps.into_iter().collect(), context: ctx.into_iter().collect() },
+            );
+        }
+
+        let compiled_capabilities = capabilities
+            .keys()
+            .zip(all_sets)
+            .zip(direct_deps)
+            .map(|((name, set), deps)| CapabilityDef {
+                name: name.clone(),
+                requirements: set.into_iter().collect(),
+                depends_on: deps,
+            })
+            .collect();
+        let compiled_requirements = requirements
+            .into_iter()
+            .map(|(key, (_, draft))| RequirementDef {
+                key,
+                kind: draft.kind,
+                verified_by: draft.verified_by,
+                resolved_by: draft.resolved_by,
+                sensitive: draft.sensitive,
+                deadline: draft.deadline,
+            })
+            .collect();
+        let compiled_context = context
+            .into_iter()
+            .map(|(key, (_, (field, sensitive)))| ContextDef { key, field, sensitive })
+            .collect();
+        Compiled {
+            id: ids.join("+"),
+            version: versions.join("+"),
+            hash: format!("sha256:{hash}"),
+            requirements: compiled_requirements,
+            capabilities: compiled_capabilities,
+            operations: compiled_operations,
+            context: compiled_context,
+        }
+    }
+
+    fn merge_into(&mut self, map: &mut BTreeMap<String, (Loc, DraftMembers)>, noun: &str, reference: Ref, members: DraftMembers) {
+        match map.get_mut(&reference.name) {
+            Some((_, existing)) => {
+                existing.requirements.extend(members.requirements);
+                existing.groups.extend(members.groups);
+                existing.depends_on.extend(members.depends_on);
+                existing.capabilities.extend(members.capabilities);
+                existing.context.extend(members.context);
+            }
+            None => {
+                let names: Vec<&String> = map.keys().collect();
+                self.unknown(&reference, noun, &names);
+            }
+        }
+    }
+
+    #[cold]
+    fn unknown(&mut self, reference: &Ref, noun: &str, known: &[&String]) {
+        let candidates: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
+        let mut error = self.make_error(ErrorCode::UnknownReference, format!("unknown {noun} `{}`", reference.name), &reference.loc);
+        if let Some(suggestion) = reader::closest(&reference.name, &candidates) {
+            error = error.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        self.errors.push(error);
+    }
+
+    fn lookup(&mut self, sorted_names: &[&String], reference: &Ref, noun: &str) -> Option<usize> {
+        match sorted_names.binary_search_by(|name| name.as_str().cmp(&reference.name)) {
+            Ok(idx) => Some(idx),
+            Err(_) => {
+                self.unknown(reference, noun, sorted_names);
+                None
+            }
+        }
+    }
+
+    /// Resolves a group to its requirement set (memoized), reporting cycles once.
+    fn expand_group(
+        &mut self,
+        name: &str,
+        groups: &BTreeMap<String, (Loc, DraftMembers)>,
+        requirement_keys: &[&String],
+        done: &mut BTreeMap<String, BTreeSet<usize>>,
+        stack: &mut Vec<String>,
+    ) -> BTreeSet<usize> {
+        if let Some(set) = done.get(name) {
+            return set.clone();
+        }
+        let Some((loc, members)) = groups.get(name) else { return BTreeSet::new() };
+        if stack.iter().any(|entry| entry == name) {
+            let mut chain = stack.clone();
+            chain.push(name.to_owned());
+            let first = chain.iter().position(|entry| entry == name).unwrap_or(0);
+            let cycle = chain.get(first..).unwrap_or(&[]).iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" -> ");
+            self.error(ErrorCode::Cycle, format!("group cycle: {cycle}"), loc);
+            done.insert(name.to_owned(), BTreeSet::new());
+            return BTreeSet::new();
+        }
+        stack.push(name.to_owned());
+        let mut set = BTreeSet::new();
+        for reference in &members.requirements {
+            if let Some(idx) = self.lookup(requirement_keys, reference, "requirement") {
+                set.insert(idx);
+            }
+        }
+        for reference in &members.groups {
+            if groups.contains_key(&reference.name) {
+                set.extend(self.expand_group(&reference.name, groups, requirement_keys, done, stack));
+            } else {
+                let names: Vec<&String> = groups.keys().collect();
+                self.unknown(reference, "group", &names);
+            }
+        }
+        stack.pop();
+        done.entry(name.to_owned()).or_insert_with(|| set.clone());
+        set
+    }
+
+    /// Finds dependency cycles and returns each capability's requirement set including its
+    /// dependencies' (transitively).
+    fn close_dependencies(
+        &mut self,
+        capabilities: &BTreeMap<String, (Loc, DraftMembers)>,
+        own_sets: &[BTreeSet<usize>],
+        direct_deps: &[Vec<usize>],
+    ) -> Vec<BTreeSet<usize>> {
+        let n = own_sets.len();
+        let locs: Vec<&Loc> = capabilities.values().map(|(loc, _)| loc).collect();
+        let names: Vec<&String> = capabilities.keys().collect();
+        // 0 = unvisited, 1 = on the stack, 2 = done.
+        let mut state = vec![0u8; n];
+        let mut result: Vec<BTreeSet<usize>> = own_sets.to_vec();
+        let mut reported = BTreeSet::new();
+        for start in 0..n {
+            // Iterative DFS with an explicit stack of (node, next child position).
+            let mut stack: Vec<(usize, usize)> = Vec::new();
+            if state.get(start) != Some(&0) {
+                continue;
+            }
+            stack.push((start, 0));
+            if let Some(s) = state.get_mut(start) {
+                *s = 1;
+            }
+            while let Some(&(node, child_pos)) = stack.last() {
+                let deps = direct_deps.get(node).map_or(&[][..], Vec::as_slice);
+                if let Some(&child) = deps.get(child_pos) {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    match state.get(child) {
+                        Some(0) => {
+                            if let Some(s) = state.get_mut(child) {
+                                *s = 1;
+                            }
+                            stack.push((child, 0));
+                        }
+                        Some(1) => {
+                            let first = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                            let mut cycle: Vec<usize> = stack.get(first..).unwrap_or(&[]).iter().map(|(n, _)| *n).collect();
+                            let mut key = cycle.clone();
+                            key.sort_unstable();
+                            if reported.insert(key) {
+                                cycle.push(child);
+                                let text = cycle
+                                    .iter()
+                                    .filter_map(|idx| names.get(*idx))
+                                    .map(|name| format!("`{name}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" -> ");
+                                if let Some(loc) = locs.get(child) {
+                                    let loc = (*loc).clone();
+                                    self.error(ErrorCode::Cycle, format!("capability dependency cycle: {text}"), &loc);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                } else {
+                    stack.pop();
+                    if let Some(s) = state.get_mut(node) {
+                        *s = 2;
+                    }
+                    // All children are done: fold their sets in.
+                    let mut merged = result.get(node).cloned().unwrap_or_default();
+                    for child in deps {
+                        if let Some(child_set) = result.get(*child) {
+                            merged.extend(child_set.iter().copied());
+                        }
+                    }
+                    if let Some(slot) = result.get_mut(node) {
+                        *slot = merged;
+                    }
+                }
+            }
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests;

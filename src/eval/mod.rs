@@ -1,0 +1,530 @@
+//! Evaluation: a compiled ruleset x a snapshot x a time -> capability statuses and
+//! outstanding requirements. Total: every input produces a result.
+//!
+//! The semantics are written down in the README ("Evaluation semantics"); the letters in the
+//! comments below (a-i) refer to that list.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::checks::{self, FieldOutcome};
+use crate::error::CheckError;
+use crate::evaluation::{
+    CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
+    FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
+};
+use crate::ruleset::{Compiled, RequirementDef, RequirementKind, RuleSet, TosVersionDef, VerifiedBy};
+use crate::snapshot::{ProviderCapabilityStatus, ProviderRequirement, ProviderRequirementStatus, Snapshot};
+use crate::time::Timestamp;
+
+/// Where a capability stands before requirements are considered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    Inactive,
+    Unrequested,
+    /// Requested and not inactive; `provider_active` when the provider reported it active.
+    Live { provider_active: bool },
+}
+
+/// One source of a requirement's status (the provider's entry, or the snapshot's own data).
+#[derive(Debug, Default)]
+struct Part {
+    /// `None` means met.
+    status: Option<RequirementStatus>,
+    /// Items that are due, each with its deadline (a ToS version, or the requirement).
+    due_items: Vec<Option<Timestamp>>,
+    tos_versions: Vec<TosVersion>,
+    tax_forms: Vec<String>,
+    errors: Vec<FieldError>,
+    /// Future instants at which this part could change (acceptances dated after `at`).
+    transitions: Vec<Timestamp>,
+}
+
+impl Part {
+    fn met() -> Part {
+        Part::default()
+    }
+
+    fn due(deadline: Option<Timestamp>) -> Part {
+        Part { status: Some(RequirementStatus::Due), due_items: vec![deadline], ..Part::default() }
+    }
+}
+
+pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> Evaluation {
+    let compiled = &*rules.inner;
+
+    // (a, b, c) Standing of every capability.
+    let standings: Vec<Standing> = compiled
+        .capabilities
+        .iter()
+        .map(|capability| {
+            let entry = snapshot.capabilities.get(&capability.name);
+            let requested = entry.is_some_and(|e| e.requested);
+            let status = entry.and_then(|e| e.status);
+            if status == Some(ProviderCapabilityStatus::Inactive) {
+                Standing::Inactive
+            } else if !requested {
+                Standing::Unrequested
+            } else {
+                Standing::Live { provider_active: status == Some(ProviderCapabilityStatus::Active) }
+            }
+        })
+        .collect();
+    let is_live = |name: &str| {
+        compiled
+            .capability_idx(name)
+            .and_then(|idx| standings.get(idx))
+            .is_some_and(|standing| matches!(standing, Standing::Live { .. }))
+    };
+
+    // (d) Which live capabilities need each requirement, by the rules.
+    let mut needed_by: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    for (capability, standing) in compiled.capabilities.iter().zip(&standings) {
+        if matches!(standing, Standing::Live { .. }) {
+            for &requirement_idx in &capability.requirements {
+                needed_by.entry(requirement_idx).or_default().insert(&capability.name);
+            }
+        }
+    }
+
+    // (d, e, f) Every requirement that is needed or that the provider lists.
+    let mut keys: BTreeSet<&str> = needed_by
+        .keys()
+        .filter_map(|&idx| compiled.requirements.get(idx).map(|r| r.key.as_str()))
+        .collect();
+    if let Some(listed) = &snapshot.requirements {
+        keys.extend(listed.keys().map(String::as_str));
+    }
+    let mut requirements = BTreeMap::new();
+    let mut transitions = Vec::new();
+    for key in keys {
+        let definition_idx = compiled.requirement_idx(key);
+        let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
+        let provider_entry = snapshot.requirements.as_ref().and_then(|listed| listed.get(key));
+        let mut impact: BTreeSet<&str> =
+            definition_idx.and_then(|idx| needed_by.get(&idx)).cloned().unwrap_or_default();
+        if let Some(entry) = provider_entry {
+            impact.extend(entry.impact.iter().map(String::as_str).filter(|name| is_live(name)));
+        }
+        let is_needed = definition_idx.is_some_and(|idx| needed_by.contains_key(&idx));
+
+        let mut parts = Vec::new();
+        if let Some(entry) = provider_entry {
+            parts.push(provider_part(entry, definition));
+        }
+        if let Some(definition) = definition {
+            let checked_locally = match (&definition.kind, provider_entry) {
+                // Acceptances are always checked against `tosAcceptances` too.
+                (RequirementKind::Acceptance { .. }, _) => true,
+                // Platform policy is always checked against the snapshot's own data.
+                _ if definition.verified_by == VerifiedBy::Platform => true,
+                // A provider snapshot lists only what is outstanding: unlisted means met.
+                (_, None) => snapshot.requirements.is_none(),
+                (_, Some(_)) => false,
+            };
+            if checked_locally && (is_needed || provider_entry.is_some()) {
+                parts.push(local_part(definition, snapshot, at));
+            }
+        }
+        if let Some(outstanding) = combine(parts, at, &mut transitions) {
+            let mut outstanding = outstanding;
+            outstanding.impact = impact.into_iter().map(str::to_owned).collect();
+            outstanding.resolved_by = definition.map(|d| d.resolved_by);
+            requirements.insert(key.to_owned(), outstanding);
+        }
+    }
+
+    // (g) Capability statuses; dependencies first.
+    let statuses = capability_statuses(compiled, &standings, &requirements);
+    let mut capabilities = BTreeMap::new();
+    let mut waiting_on = BTreeMap::new();
+    let mut allowed = Vec::new();
+    for (idx, capability) in compiled.capabilities.iter().enumerate() {
+        let standing = standings.get(idx).copied().unwrap_or(Standing::Unrequested);
+        let status = statuses.get(idx).copied().unwrap_or(CapabilityStatus::Pending);
+        let requested = snapshot.capabilities.get(&capability.name).is_some_and(|e| e.requested);
+        capabilities.insert(capability.name.clone(), CapabilityState { requested, status });
+        match status {
+            // (h)
+            CapabilityStatus::Active => allowed.push(capability.name.clone()),
+            CapabilityStatus::Pending => {
+                let blocking = requirements
+                    .iter()
+                    .filter(|(_, r)| r.blocking && r.impact.iter().any(|name| *name == capability.name))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                let dependencies = capability
+                    .depends_on
+                    .iter()
+                    .filter(|&&dep| statuses.get(dep) != Some(&CapabilityStatus::Active))
+                    .filter_map(|&dep| compiled.capabilities.get(dep).map(|c| c.name.clone()))
+                    .collect();
+                let provider = !matches!(standing, Standing::Live { provider_active: true });
+                waiting_on.insert(
+                    capability.name.clone(),
+                    WaitingOn { requirements: blocking, capabilities: dependencies, provider },
+                );
+            }
+            CapabilityStatus::Unrequested | CapabilityStatus::Inactive => {}
+        }
+    }
+
+    // (i)
+    let next_transition_at = transitions.into_iter().filter(|t| *t > at).min();
+    let mut warnings = snapshot.warnings.clone();
+    for name in snapshot.capabilities.keys() {
+        if compiled.capability_idx(name).is_none() {
+            warnings.push(format!("capability `{name}` is not in the ruleset and was ignored"));
+        }
+    }
+    Evaluation {
+        capabilities,
+        requirements,
+        allowed,
+        waiting_on,
+        next_transition_at,
+        at,
+        ruleset: stamp(compiled),
+        warnings,
+    }
+}
+
+fn stamp(compiled: &Compiled) -> RulesetStamp {
+    RulesetStamp {
+        id: compiled.id.clone(),
+        version: compiled.version.clone(),
+        hash: compiled.hash.clone(),
+    }
+}
+
+/// (g) A live capability is active only if the provider activated it, nothing it needs is
+/// blocking, and its dependencies are active. Dependencies are resolved by repeated passes
+/// (the graph is acyclic, so `n` passes settle it).
+fn capability_statuses(
+    compiled: &Compiled,
+    standings: &[Standing],
+    requirements: &BTreeMap<String, Outstanding>,
+) -> Vec<CapabilityStatus> {
+    let blocked: Vec<bool> = compiled
+        .capabilities
+        .iter()
+        .map(|capability| {
+            requirements
+                .values()
+                .any(|r| r.blocking && r.impact.iter().any(|name| *name == capability.name))
+        })
+        .collect();
+    let base = |idx: usize| match standings.get(idx) {
+        Some(Standing::Inactive) => CapabilityStatus::Inactive,
+        Some(Standing::Unrequested) | None => CapabilityStatus::Unrequested,
+        Some(Standing::Live { provider_active }) => {
+            if *provider_active && !blocked.get(idx).copied().unwrap_or(true) {
+                CapabilityStatus::Active
+            } else {
+                CapabilityStatus::Pending
+            }
+        }
+    };
+    let mut statuses: Vec<CapabilityStatus> = (0..compiled.capabilities.len()).map(base).collect();
+    for _ in 0..compiled.capabilities.len() {
+        let mut changed = false;
+        for (idx, capability) in compiled.capabilities.iter().enumerate() {
+            let demote = statuses.get(idx) == Some(&CapabilityStatus::Active)
+                && capability
+                    .depends_on
+                    .iter()
+                    .any(|&dep| statuses.get(dep) != Some(&CapabilityStatus::Active));
+            if demote {
+                if let Some(slot) = statuses.get_mut(idx) {
+                    *slot = CapabilityStatus::Pending;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    statuses
+}
+
+/// (d) The provider's view of a requirement it lists.
+fn provider_part(entry: &ProviderRequirement, definition: Option<&RequirementDef>) -> Part {
+    let mut part = Part { tax_forms: entry.tax_forms.clone(), ..Part::default() };
+    part.tos_versions = entry
+        .tos_versions
+        .iter()
+        .map(|version| TosVersion {
+            version_id: version.version_id.clone(),
+            languages: version.languages.clone(),
+            url: version.url.clone().or_else(|| rule_url(definition, &version.version_id)),
+            deadline: version.deadline,
+        })
+        .collect();
+    part.status = Some(match entry.status {
+        ProviderRequirementStatus::Due => {
+            // Per-version deadlines decide for ToS; a version without one is required now.
+            // The entry's own deadline is used only when no versions are listed.
+            if entry.tos_versions.is_empty() {
+                part.due_items.push(entry.deadline);
+            } else {
+                part.due_items.extend(entry.tos_versions.iter().map(|version| version.deadline));
+            }
+            RequirementStatus::Due
+        }
+        ProviderRequirementStatus::PastDue => RequirementStatus::PastDue,
+        ProviderRequirementStatus::Pending | ProviderRequirementStatus::Unknown => RequirementStatus::Pending,
+        ProviderRequirementStatus::Rejected => RequirementStatus::Rejected,
+        ProviderRequirementStatus::EventuallyDue => RequirementStatus::EventuallyDue,
+    });
+    if entry.status != ProviderRequirementStatus::Due {
+        if let Some(deadline) = entry.deadline {
+            part.due_items.push(Some(deadline));
+        }
+    }
+    part
+}
+
+fn rule_url(definition: Option<&RequirementDef>, version_id: &str) -> Option<String> {
+    match &definition?.kind {
+        RequirementKind::Acceptance { versions } => {
+            versions.iter().find(|v| v.id == version_id).map(|v| v.url.clone())
+        }
+        _ => None,
+    }
+}
+
+/// (d) A requirement checked against the snapshot's own data.
+fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -> Part {
+    match &definition.kind {
+        RequirementKind::Field(rule) => match checks::check_field(rule, snapshot, at) {
+            FieldOutcome::Met => Part::met(),
+            FieldOutcome::Missing { .. } => Part::due(definition.deadline),
+            FieldOutcome::Invalid { code, path } => {
+                let mut part = Part::due(definition.deadline);
+                part.errors.push(FieldError { code, path });
+                part
+            }
+            FieldOutcome::NotYet { path, valid_from } => {
+                let mut part = Part::due(definition.deadline);
+                part.errors.push(FieldError { code: "date_in_future", path });
+                part.transitions.push(valid_from);
+                part
+            }
+        },
+        RequirementKind::Acceptance { versions } => acceptance_part(definition, versions, snapshot, at),
+        RequirementKind::Attestation { forms } => {
+            let mut part = Part::met();
+            for form in forms {
+                let mut met = false;
+                for (idx, attestation) in snapshot.tax_attestations.iter().enumerate() {
+                    if attestation.form != *form {
+                        continue;
+                    }
+                    if attestation.accepted_at <= at {
+                        met = true;
+                    } else {
+                        part.transitions.push(attestation.accepted_at);
+                        part.errors.push(FieldError { code: "accepted_after_at", path: format!("/taxAttestations/{idx}/acceptedAt") });
+                    }
+                }
+                if !met {
+                    part.tax_forms.push(form.clone());
+                    part.due_items.push(definition.deadline);
+                }
+            }
+            if !part.tax_forms.is_empty() {
+                part.status = Some(RequirementStatus::Due);
+            } else {
+                part.errors.clear();
+            }
+            part
+        }
+    }
+}
+
+/// (d) Each version needs an acceptance with its id, a language it offers and an
+/// `acceptedAt` not after `at`.
+fn acceptance_part(definition: &RequirementDef, versions: &[TosVersionDef], snapshot: &Snapshot, at: Timestamp) -> Part {
+    let mut part = Part::met();
+    for version in versions {
+        let mut accepted = false;
+        let mut errors = Vec::new();
+        let mut transitions = Vec::new();
+        for (idx, acceptance) in snapshot.tos_acceptances.iter().enumerate() {
+            if acceptance.version_id != version.id {
+                continue;
+            }
+            if !version.languages.contains(&acceptance.language) {
+                errors.push(FieldError { code: "unsupported_tos_language", path: format!("/tosAcceptances/{idx}/language") });
+            } else if acceptance.accepted_at > at {
+                errors.push(FieldError { code: "accepted_after_at", path: format!("/tosAcceptances/{idx}/acceptedAt") });
+                transitions.push(acceptance.accepted_at);
+            } else {
+                accepted = true;
+            }
+        }
+        if accepted {
+            continue;
+        }
+        part.errors.extend(errors);
+        part.transitions.extend(transitions);
+        let deadline = earliest(version.deadline, definition.deadline);
+        part.due_items.push(deadline);
+        part.tos_versions.push(TosVersion {
+            version_id: version.id.clone(),
+            languages: version.languages.clone(),
+            url: Some(version.url.clone()),
+            deadline: version.deadline,
+        });
+    }
+    if !part.tos_versions.is_empty() {
+        part.status = Some(RequirementStatus::Due);
+    }
+    part
+}
+
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// (d, e) Combines the parts of one requirement: the stricter status wins, deadlines turn
+/// `due` into `past_due` or a grace period. `None` when every part is met.
+fn combine(parts: Vec<Part>, at: Timestamp, transitions: &mut Vec<Timestamp>) -> Option<Outstanding> {
+    let mut status: Option<RequirementStatus> = None;
+    let mut blocking = false;
+    let mut deadline: Option<Timestamp> = None;
+    let mut tos_versions: Vec<TosVersion> = Vec::new();
+    let mut tax_forms: Vec<String> = Vec::new();
+    let mut errors: Vec<FieldError> = Vec::new();
+    for part in parts {
+        let Some(part_status) = part.status else {
+            transitions.extend(part.transitions);
+            continue;
+        };
+        let mut effective = part_status;
+        match part_status {
+            RequirementStatus::Due => {
+                // (e) Past deadline: past_due. Future deadline: grace. None: due now.
+                for item in &part.due_items {
+                    match item {
+                        None => blocking = true,
+                        Some(d) if *d <= at => {
+                            blocking = true;
+                            effective = RequirementStatus::PastDue;
+                        }
+                        Some(d) => transitions.push(*d),
+                    }
+                }
+                if part.due_items.is_empty() {
+                    blocking = true;
+                }
+            }
+            RequirementStatus::EventuallyDue => {}
+            RequirementStatus::Pending | RequirementStatus::Rejected | RequirementStatus::PastDue => {
+                blocking = true;
+            }
+        }
+        for item in part.due_items.iter().flatten() {
+            deadline = earliest(deadline, Some(*item));
+        }
+        status = Some(status.map_or(effective, |current| current.max(effective)));
+        for version in part.tos_versions {
+            match tos_versions.iter_mut().find(|v| v.version_id == version.version_id) {
+                Some(existing) => {
+                    existing.deadline = earliest(existing.deadline, version.deadline);
+                    if existing.url.is_none() {
+                        existing.url = version.url;
+                    }
+                }
+                None => tos_versions.push(version),
+            }
+        }
+        for form in part.tax_forms {
+            if !tax_forms.contains(&form) {
+                tax_forms.push(form);
+            }
+        }
+        errors.extend(part.errors);
+        transitions.extend(part.transitions);
+    }
+    let status = status?;
+    tos_versions.sort_by(|a, b| a.version_id.cmp(&b.version_id));
+    tax_forms.sort();
+    Some(Outstanding {
+        status,
+        blocking,
+        impact: Vec::new(),
+        deadline,
+        tos_versions,
+        tax_forms,
+        errors,
+        resolved_by: None,
+    })
+}
+
+pub(crate) fn check(rules: &RuleSet, snapshot: &Snapshot, operation: &str, at: Timestamp) -> Result<Decision, CheckError> {
+    let compiled = &*rules.inner;
+    let Some(definition) = compiled.operations.get(operation) else {
+        return Err(CheckError::unknown_operation(operation));
+    };
+    let evaluation = evaluate(rules, snapshot, at);
+    let needed: Vec<&str> = definition
+        .capabilities
+        .iter()
+        .filter_map(|&idx| compiled.capabilities.get(idx).map(|c| c.name.as_str()))
+        .collect();
+    let unauthorized_capabilities: Vec<String> = needed
+        .iter()
+        .filter(|name| {
+            evaluation.capabilities.get(**name).map(|c| c.status) != Some(CapabilityStatus::Active)
+        })
+        .map(|name| (*name).to_owned())
+        .collect();
+    let mut invalid_context = Vec::new();
+    for &idx in &definition.context {
+        let Some(context) = compiled.context.get(idx) else { continue };
+        let problem = match checks::check_field(&context.field, snapshot, at) {
+            FieldOutcome::Met => None,
+            FieldOutcome::Missing { path } => Some(("missing", path)),
+            FieldOutcome::Invalid { code, path } => Some((code, path)),
+            FieldOutcome::NotYet { path, .. } => Some(("date_in_future", path)),
+        };
+        if let Some((code, path)) = problem {
+            invalid_context.push(ContextProblem { field: context.key.clone(), code, path });
+        }
+    }
+    let requirements: BTreeMap<String, Outstanding> = evaluation
+        .requirements
+        .into_iter()
+        .filter(|(_, r)| r.impact.iter().any(|name| needed.contains(&name.as_str())))
+        .collect();
+    let (error_type, error_message) = if !unauthorized_capabilities.is_empty() {
+        let message = format!(
+            "customer is not authorized for `{operation}`: {} not active",
+            unauthorized_capabilities.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+        );
+        (Some(DenialType::CustomerNotAuthorized), Some(message))
+    } else if !invalid_context.is_empty() {
+        let message = format!(
+            "`{operation}` needs request context: {}",
+            invalid_context.iter().map(|c| format!("`{}` ({})", c.field, c.code)).collect::<Vec<_>>().join(", ")
+        );
+        (Some(DenialType::InvalidRequest), Some(message))
+    } else {
+        (None, None)
+    };
+    Ok(Decision {
+        operation: operation.to_owned(),
+        allowed: error_type.is_none(),
+        error_type,
+        error_message,
+        unauthorized_capabilities,
+        invalid_context,
+        requirements,
+        at,
+        ruleset: evaluation.ruleset,
+    })
+}

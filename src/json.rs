@@ -1,0 +1,257 @@
+//! A JSON tree for customer snapshots that rejects duplicate keys and never prints values.
+//!
+//! `serde_json::Value` keeps the last of two duplicate keys, which would let
+//! `"requested": false, "requested": true` through silently. This tree refuses it, and its
+//! `Debug` output shows only the shape of the document, never a string or number in it.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{ErrorCode, SnapshotError};
+
+/// A parsed JSON value.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    Object(BTreeMap<String, Json>),
+}
+
+impl Json {
+    /// Parses `text`, rejecting duplicate keys, with JSON-pointer locations in errors.
+    pub(crate) fn parse(text: &str) -> Result<Json, SnapshotError> {
+        let failure = RefCell::new(None);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let seed = JsonSeed { path: &Path::Root, failure: &failure };
+        let result = seed.deserialize(&mut deserializer).and_then(|value| {
+            deserializer.end()?;
+            Ok(value)
+        });
+        match result {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if let Some(recorded) = failure.into_inner() {
+                    return Err(recorded);
+                }
+                let (code, message) = if error.to_string().starts_with("recursion limit exceeded") {
+                    (ErrorCode::TooDeep, "the document is nested too deeply".to_owned())
+                } else {
+                    (ErrorCode::JsonSyntax, syntax_message(&error))
+                };
+                Err(SnapshotError::at(code, String::new(), message)
+                    .with_position(error.line(), error.column()))
+            }
+        }
+    }
+
+    /// The name of this value's type, for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+
+    pub(crate) fn as_object(&self) -> Option<&BTreeMap<String, Json>> {
+        match self {
+            Json::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+}
+
+/// A message for a serde_json error that repeats no input text.
+fn syntax_message(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Eof => "unexpected end of input".to_owned(),
+        Category::Syntax | Category::Io | Category::Data => {
+            // serde_json's syntax messages are fixed phrases ("expected `,` or `}`",
+            // "trailing characters", "invalid escape"); none quotes the input.
+            let text = error.to_string();
+            let phrase = text.split(" at line ").next().unwrap_or("invalid JSON");
+            format!("invalid JSON: {phrase}")
+        }
+    }
+}
+
+impl fmt::Debug for Json {
+    /// Shows the shape only: `{"individual": {"fullSsn": <string>}}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Json::Null => f.write_str("null"),
+            Json::Bool(_) => f.write_str("<boolean>"),
+            Json::Number(_) => f.write_str("<number>"),
+            Json::String(_) => f.write_str("<string>"),
+            Json::Array(items) => f.debug_list().entries(items).finish(),
+            Json::Object(map) => f.debug_map().entries(map).finish(),
+        }
+    }
+}
+
+/// A JSON pointer under construction, kept on the stack while parsing.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    Root,
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    /// Renders the pointer (RFC 6901, with `~` and `/` escaped).
+    pub(crate) fn render(&self) -> String {
+        let mut segments = Vec::new();
+        let mut cursor = self;
+        loop {
+            match cursor {
+                Path::Root => break,
+                Path::Key(parent, key) => {
+                    segments.push(key.replace('~', "~0").replace('/', "~1"));
+                    cursor = parent;
+                }
+                Path::Index(parent, idx) => {
+                    segments.push(idx.to_string());
+                    cursor = parent;
+                }
+            }
+        }
+        let mut out = String::new();
+        for segment in segments.iter().rev() {
+            out.push('/');
+            out.push_str(segment);
+        }
+        out
+    }
+}
+
+struct JsonSeed<'p, 'f> {
+    path: &'p Path<'p>,
+    failure: &'f RefCell<Option<SnapshotError>>,
+}
+
+impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_> {
+    type Value = Json;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Json, E> {
+        Ok(Json::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Json, E> {
+        #[expect(clippy::cast_precision_loss, reason = "numbers are only ever type-checked")]
+        Ok(Json::Number(value as f64))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Json, E> {
+        #[expect(clippy::cast_precision_loss, reason = "numbers are only ever type-checked")]
+        Ok(Json::Number(value as f64))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Json, E> {
+        Ok(Json::Number(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Json, E> {
+        Ok(Json::String(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Json, E> {
+        Ok(Json::String(value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            let path = Path::Index(self.path, items.len());
+            let seed = JsonSeed { path: &path, failure: self.failure };
+            match seq.next_element_seed(seed)? {
+                Some(item) => items.push(item),
+                None => return Ok(Json::Array(items)),
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut entries = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = Path::Key(self.path, &key);
+            if entries.contains_key(&key) {
+                let pointer = path.render();
+                let message = format!("duplicate key at {pointer}");
+                *self.failure.borrow_mut() =
+                    Some(SnapshotError::at(ErrorCode::DuplicateKey, pointer, message));
+                return Err(de::Error::custom("duplicate key"));
+            }
+            let value = map.next_value_seed(JsonSeed { path: &path, failure: self.failure })?;
+            entries.insert(key, value);
+        }
+        Ok(Json::Object(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_duplicate_keys_with_their_path() {
+        let text = r#"{"capabilities": {"custodyFiat": {"requested": false, "requested": true}}}"#;
+        let err = Json::parse(text).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::DuplicateKey);
+        assert_eq!(err.path(), "/capabilities/custodyFiat/requested");
+    }
+
+    #[test]
+    fn escapes_pointer_segments() {
+        let err = Json::parse(r#"{"a/b": [{"~": 1, "~": 2}]}"#).unwrap_err();
+        assert_eq!(err.path(), "/a~1b/0/~0");
+    }
+
+    #[test]
+    fn syntax_errors_have_positions_and_no_input() {
+        let err = Json::parse("{\n  \"fullSsn\": \"123-45-6789\" oops}").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::JsonSyntax);
+        assert_eq!((err.line(), err.column()), (Some(2), Some(29)));
+        assert!(!err.message().contains("oops"), "{}", err.message());
+        let err = Json::parse("{\"a\": ").unwrap_err();
+        assert_eq!(err.message(), "unexpected end of input");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(100_000);
+        let err = Json::parse(&text).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::TooDeep);
+    }
+
+    #[test]
+    fn debug_shows_shape_only() {
+        let value = Json::parse(r#"{"ssn": "123-45-6789", "n": 42, "ok": true}"#).unwrap();
+        assert_eq!(format!("{value:?}"), r#"{"n": <number>, "ok": <boolean>, "ssn": <string>}"#);
+    }
+}

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+
+mod checks;
+mod compile;
+mod error;
+mod eval;
+mod evaluation;
+mod json;
+mod ruleset;
+mod snapshot;
+mod time;
+pub mod wire;
+
+pub use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
+pub use crate::evaluation::{
+    CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
+    FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
+};
+pub use crate::ruleset::{BUILTIN_RULES, BUILTIN_RULES_NAME, Resolver, RuleSet, Source};
+pub use crate::snapshot::Snapshot;
+pub use crate::time::{Timestamp, TimestampError};

@@ -1,0 +1,422 @@
+//! The compiled, validated rule set: immutable, `Send + Sync`, cheap to clone.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use once_cell::sync::Lazy;
+
+use crate::error::{CheckError, LoadErrors};
+use crate::evaluation::{Decision, Evaluation};
+use crate::snapshot::Snapshot;
+use crate::time::Timestamp;
+
+/// The default ruleset's source text: the provider's documented rules (`rules/`).
+pub const BUILTIN_RULES: &str = include_str!("../rules/coinbase-customers.toml");
+
+/// The name the builtin source carries in errors.
+pub const BUILTIN_RULES_NAME: &str = "rules/coinbase-customers.toml";
+
+static BUILTIN: Lazy<Result<RuleSet, LoadErrors>> =
+    Lazy::new(|| RuleSet::from_toml(BUILTIN_RULES_NAME, BUILTIN_RULES));
+
+/// One named TOML text to load rules from.
+///
+/// # Example
+///
+/// ```
+/// let provider = capgate::Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES);
+/// let policy = capgate::Source::new("policy.toml", r#"
+///     [requirements.employerName]
+///     path = "individual.employerName"
+///     verified_by = "platform"
+///     [extend.capabilities.tradeCrypto]
+///     requirements = ["employerName"]
+/// "#);
+/// let rules = capgate::RuleSet::from_sources(&[provider, policy])?;
+/// assert!(rules.requirement_keys().any(|key| key == "employerName"));
+/// # Ok::<(), capgate::LoadErrors>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Source<'a> {
+    /// The name used in error locations (usually the file path).
+    pub name: &'a str,
+    /// The TOML text.
+    pub text: &'a str,
+}
+
+impl<'a> Source<'a> {
+    /// A source named `name` with TOML `text`.
+    pub fn new(name: &'a str, text: &'a str) -> Source<'a> {
+        Source { name, text }
+    }
+}
+
+/// A validated rule set, compiled once and evaluated many times.
+///
+/// Loading resolves every name, checks references and cycles and pre-parses field paths and
+/// patterns, so evaluation never fails. The value is immutable, `Send + Sync` and cheap to
+/// clone (an `Arc` inside).
+///
+/// # Example
+///
+/// ```
+/// use capgate::{RuleSet, Snapshot, Timestamp};
+///
+/// let rules = RuleSet::builtin();
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"custodyCrypto": {"requested": true}}}"#)?;
+/// let evaluation = rules.evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// assert!(evaluation.allowed.is_empty());
+/// assert!(evaluation.requirements.contains_key("fullSsn"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RuleSet {
+    pub(crate) inner: Arc<Compiled>,
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("id", &self.inner.id)
+            .field("version", &self.inner.version)
+            .field("hash", &self.inner.hash)
+            .field("n_requirements", &self.inner.requirements.len())
+            .field("n_capabilities", &self.inner.capabilities.len())
+            .field("n_operations", &self.inner.operations.len())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    /// The embedded default ruleset (the provider's documented rules), parsed once per
+    /// process.
+    ///
+    /// The embedded rules are validated by the test suite. Should they ever fail to load,
+    /// this returns an empty ruleset that grants nothing and knows no operation (fail-closed),
+    /// and [`RuleSet::builtin_checked`] returns the errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rules = capgate::RuleSet::builtin();
+    /// assert_eq!(rules.id(), "coinbase-customers");
+    /// assert_eq!(rules.capability_names().count(), 8);
+    /// ```
+    pub fn builtin() -> RuleSet {
+        match &*BUILTIN {
+            Ok(rules) => rules.clone(),
+            Err(_) => RuleSet { inner: Arc::new(Compiled::empty()) },
+        }
+    }
+
+    /// The embedded default ruleset, or the errors that kept it from loading.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(capgate::RuleSet::builtin_checked().is_ok());
+    /// ```
+    pub fn builtin_checked() -> Result<RuleSet, LoadErrors> {
+        BUILTIN.clone()
+    }
+
+    /// Loads a ruleset from one TOML source.
+    ///
+    /// # Errors
+    ///
+    /// Every problem in the source, each located by line and column with a stable code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rules = capgate::RuleSet::from_toml("mini.toml", r#"
+    ///     [requirements.firstName]
+    ///     path = "individual.firstName"
+    ///     checks = [{ kind = "non_empty" }]
+    ///     [capabilities.custodyCrypto]
+    ///     requirements = ["firstName"]
+    /// "#)?;
+    /// assert_eq!(rules.capability_names().collect::<Vec<_>>(), ["custodyCrypto"]);
+    /// # Ok::<(), capgate::LoadErrors>(())
+    /// ```
+    pub fn from_toml(name: &str, text: &str) -> Result<RuleSet, LoadErrors> {
+        RuleSet::from_sources(&[Source::new(name, text)])
+    }
+
+    /// Loads a ruleset from several TOML sources combined (the provider's rules plus a
+    /// platform's policy, say).
+    ///
+    /// # Errors
+    ///
+    /// Every problem in every source, sorted by source order and position.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let broken = capgate::Source::new("policy.toml", "[extend.capabilities.tradeCrpto]\nrequirements = []\n");
+    /// let builtin = capgate::Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES);
+    /// let errors = capgate::RuleSet::from_sources(&[builtin, broken]).unwrap_err();
+    /// assert_eq!(
+    ///     errors.to_string(),
+    ///     "policy.toml:1:21: CG106: unknown capability `tradeCrpto`"
+    /// );
+    /// ```
+    pub fn from_sources(sources: &[Source<'_>]) -> Result<RuleSet, LoadErrors> {
+        crate::compile::compile(sources).map(|compiled| RuleSet { inner: Arc::new(compiled) })
+    }
+
+    /// Validates sources and returns every problem (empty when they load).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let problems = capgate::RuleSet::lint(&[capgate::Source::new("a.toml", "[capabilities.x]\ndepends_on = [\"x\"]\n")]);
+    /// assert_eq!(problems[0].code().as_str(), "CG107");
+    /// ```
+    pub fn lint(sources: &[Source<'_>]) -> Vec<crate::error::LoadError> {
+        match crate::compile::compile(sources) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.errors().to_vec(),
+        }
+    }
+
+    /// Evaluates `snapshot` at time `at`. Total: it never fails and never panics.
+    ///
+    /// See the README for the semantics.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use capgate::{RuleSet, Snapshot, Timestamp};
+    /// let snapshot = Snapshot::from_json(r#"{
+    ///     "capabilities": {"custodyCrypto": {"requested": true, "status": "active"}},
+    ///     "requirements": {}
+    /// }"#)?;
+    /// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+    /// assert_eq!(evaluation.allowed, ["custodyCrypto"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate(&self, snapshot: &Snapshot, at: Timestamp) -> Evaluation {
+        crate::eval::evaluate(self, snapshot, at)
+    }
+
+    /// Decides whether `operation` may proceed for this customer at `at`.
+    ///
+    /// # Errors
+    ///
+    /// An operation the ruleset does not define (CG301); never an allow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use capgate::{RuleSet, Snapshot, Timestamp};
+    /// let snapshot = Snapshot::from_json(r#"{"capabilities": {"custodyFiat": {"requested": true, "status": "pending"}}, "requirements": {}}"#)?;
+    /// let decision = RuleSet::builtin().check(&snapshot, "createFiatDepositDestination", Timestamp::parse("2026-11-22T00:00:00Z")?)?;
+    /// assert!(!decision.allowed);
+    /// assert_eq!(decision.error_type.map(|e| e.as_str()), Some("customer_not_authorized"));
+    /// assert_eq!(decision.unauthorized_capabilities, ["custodyFiat"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check(&self, snapshot: &Snapshot, operation: &str, at: Timestamp) -> Result<Decision, CheckError> {
+        crate::eval::check(self, snapshot, operation, at)
+    }
+
+    /// The ruleset id (from `[ruleset] id`; ids of combined sources are joined with `+`).
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The ruleset version (from `[ruleset] version`, joined with `+` when combined).
+    pub fn version(&self) -> &str {
+        &self.inner.version
+    }
+
+    /// `sha256:` and the hex SHA-256 of the source texts, in order: the same rules give the
+    /// same hash wherever they are loaded from.
+    pub fn hash(&self) -> &str {
+        &self.inner.hash
+    }
+
+    /// Capability names, sorted.
+    pub fn capability_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.capabilities.iter().map(|capability| capability.name.as_str())
+    }
+
+    /// Requirement keys, sorted.
+    pub fn requirement_keys(&self) -> impl Iterator<Item = &str> {
+        self.inner.requirements.iter().map(|requirement| requirement.key.as_str())
+    }
+
+    /// JSON pointers of the snapshot values the rules mark `sensitive` (SSN, date of birth,
+    /// ...), sorted: what a host must redact before logging a snapshot.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let paths = capgate::RuleSet::builtin().sensitive_paths();
+    /// assert!(paths.contains(&"/individual/fullSsn".to_owned()));
+    /// assert!(paths.contains(&"/individual/dateOfBirth".to_owned()));
+    /// ```
+    pub fn sensitive_paths(&self) -> Vec<String> {
+        let fields = self.inner.requirements.iter().filter(|r| r.sensitive).filter_map(|r| match &r.kind {
+            RequirementKind::Field(field) => Some(field),
+            _ => None,
+        });
+        let context = self.inner.context.iter().filter(|c| c.sensitive).map(|c| &c.field);
+        let mut paths: Vec<String> =
+            fields.chain(context).flat_map(|field| field.paths.iter().map(|p| crate::checks::pointer(p))).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+
+    /// Operation names, sorted.
+    pub fn operation_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.operations.keys().map(String::as_str)
+    }
+}
+
+/// The compiled form. Indexes are positions in the sorted vectors.
+pub(crate) struct Compiled {
+    pub(crate) id: String,
+    pub(crate) version: String,
+    pub(crate) hash: String,
+    /// Sorted by key.
+    pub(crate) requirements: Vec<RequirementDef>,
+    /// Sorted by name.
+    pub(crate) capabilities: Vec<CapabilityDef>,
+    pub(crate) operations: BTreeMap<String, OperationDef>,
+    /// Request-context requirements, sorted by key.
+    pub(crate) context: Vec<ContextDef>,
+}
+
+impl Compiled {
+    pub(crate) fn empty() -> Compiled {
+        Compiled {
+            id: String::new(),
+            version: String::new(),
+            hash: String::new(),
+            requirements: Vec::new(),
+            capabilities: Vec::new(),
+            operations: BTreeMap::new(),
+            context: Vec::new(),
+        }
+    }
+
+    pub(crate) fn requirement_idx(&self, key: &str) -> Option<usize> {
+        self.requirements.binary_search_by(|r| r.key.as_str().cmp(key)).ok()
+    }
+
+    pub(crate) fn capability_idx(&self, name: &str) -> Option<usize> {
+        self.capabilities.binary_search_by(|c| c.name.as_str().cmp(name)).ok()
+    }
+}
+
+/// Who verifies a requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VerifiedBy {
+    /// The provider verifies it and lists it in its `requirements` map while outstanding.
+    Provider,
+    /// Platform policy: always checked against the snapshot's own data.
+    Platform,
+}
+
+/// Who can act to resolve a requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Resolver {
+    /// The end customer provides or corrects it.
+    Customer,
+    /// The platform (the API caller) provides it.
+    Platform,
+    /// Only the provider can resolve it (verification, compliance review).
+    Provider,
+}
+
+impl Resolver {
+    /// The name used in rule files and output (`customer`, `platform`, `provider`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolver::Customer => "customer",
+            Resolver::Platform => "platform",
+            Resolver::Provider => "provider",
+        }
+    }
+}
+
+pub(crate) struct RequirementDef {
+    pub(crate) key: String,
+    pub(crate) kind: RequirementKind,
+    pub(crate) verified_by: VerifiedBy,
+    pub(crate) resolved_by: Resolver,
+    pub(crate) sensitive: bool,
+    pub(crate) deadline: Option<Timestamp>,
+}
+
+pub(crate) enum RequirementKind {
+    Field(FieldRule),
+    Acceptance { versions: Vec<TosVersionDef> },
+    Attestation { forms: Vec<String> },
+}
+
+/// Where a value lives in the snapshot and what it must satisfy.
+pub(crate) struct FieldRule {
+    /// Alternative paths, first present wins (older and newer provider shapes).
+    pub(crate) paths: Vec<Vec<String>>,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) optional: bool,
+}
+
+pub(crate) struct TosVersionDef {
+    pub(crate) id: String,
+    pub(crate) languages: Vec<String>,
+    pub(crate) url: String,
+    pub(crate) deadline: Option<Timestamp>,
+}
+
+/// A declarative check on a field value.
+pub(crate) enum Check {
+    NonEmpty,
+    OneOf(Vec<String>),
+    Pattern(regex_lite::Regex),
+    Length { min: Option<usize>, max: Option<usize> },
+    DateParts { allow_future: bool },
+    IpAddress,
+}
+
+pub(crate) struct CapabilityDef {
+    pub(crate) name: String,
+    /// Every requirement this capability needs (own, through groups and through
+    /// dependencies), sorted, without duplicates.
+    pub(crate) requirements: Vec<usize>,
+    /// Direct dependencies (capability indexes), sorted.
+    pub(crate) depends_on: Vec<usize>,
+}
+
+pub(crate) struct OperationDef {
+    /// Capability indexes, sorted.
+    pub(crate) capabilities: Vec<usize>,
+    /// Context requirement indexes, sorted.
+    pub(crate) context: Vec<usize>,
+}
+
+pub(crate) struct ContextDef {
+    pub(crate) key: String,
+    pub(crate) field: FieldRule,
+    pub(crate) sensitive: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ruleset_is_send_sync_and_the_builtin_loads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RuleSet>();
+        assert_send_sync::<Snapshot>();
+        if let Err(errors) = RuleSet::builtin_checked() {
+            panic!("{errors}");
+        }
+    }
+}

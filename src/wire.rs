@@ -1,0 +1,397 @@
+//! The JSON contract shared by the CLI, the WASM build and any other host.
+//!
+//! Every host calls these functions, so their outputs cannot drift apart: the same inputs
+//! give byte-for-byte the same JSON. The shapes are documented in the README ("Output").
+//! `capabilities` and `requirements` use the provider's own shapes and names.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
+use crate::evaluation::{Decision, Evaluation, Outstanding};
+use crate::ruleset::{RuleSet, Source};
+use crate::snapshot::Snapshot;
+use crate::time::Timestamp;
+
+/// An error in the wire shape: a stable code, a message, and where.
+///
+/// For rule files, `file`/`line`/`column`/`span` locate the first problem and `errors` lists
+/// all of them; for snapshots, `path` is a JSON pointer (and `line`/`column` for syntax
+/// errors).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let err = capgate::wire::evaluate_json(&rules, "{", "2026-11-22T00:00:00Z").unwrap_err();
+/// assert_eq!(err.code, "CG201");
+/// assert!(err.to_json().starts_with(r#"{"code":"CG201""#));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{code}: {message}")]
+pub struct WireError {
+    /// The stable code (`CG101`...).
+    pub code: &'static str,
+    /// The message, without location.
+    pub message: String,
+    /// The rule source name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column, in characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Byte range `[start, end)` in the rule source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<[usize; 2]>,
+    /// JSON pointer in the snapshot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A hint on how to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Every problem, for rule files with several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<WireError>,
+}
+
+impl WireError {
+    fn bare(code: ErrorCode, message: String) -> WireError {
+        WireError {
+            code: code.as_str(),
+            message,
+            file: None,
+            line: None,
+            column: None,
+            span: None,
+            path: None,
+            help: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// This error as compact JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl From<&LoadError> for WireError {
+    fn from(error: &LoadError) -> WireError {
+        let span = error.span();
+        WireError {
+            file: Some(error.source_name().to_owned()),
+            line: Some(error.line()),
+            column: Some(error.column()),
+            span: Some([span.start, span.end]),
+            help: error.help().map(str::to_owned),
+            ..WireError::bare(error.code(), error.message().to_owned())
+        }
+    }
+}
+
+impl From<&LoadErrors> for WireError {
+    fn from(errors: &LoadErrors) -> WireError {
+        let all: Vec<WireError> = errors.errors().iter().map(WireError::from).collect();
+        let mut first = all.first().cloned().unwrap_or_else(|| WireError::bare(ErrorCode::TomlSyntax, "invalid rules".to_owned()));
+        if all.len() > 1 {
+            first.message = format!("{} (and {} more problems)", first.message, all.len() - 1);
+        }
+        first.errors = all;
+        first
+    }
+}
+
+impl From<&SnapshotError> for WireError {
+    fn from(error: &SnapshotError) -> WireError {
+        WireError {
+            path: Some(error.path().to_owned()),
+            line: error.line(),
+            column: error.column(),
+            ..WireError::bare(error.code(), error.message().to_owned())
+        }
+    }
+}
+
+impl From<&CheckError> for WireError {
+    fn from(error: &CheckError) -> WireError {
+        WireError::bare(error.code(), format!("unknown operation `{}`", error.operation()))
+    }
+}
+
+/// Parses the evaluation time for a wire call.
+///
+/// # Errors
+///
+/// CG302 when `at` is not an RFC 3339 timestamp with a zone.
+pub fn parse_at(at: &str) -> Result<Timestamp, WireError> {
+    Timestamp::parse(at).map_err(|err| {
+        WireError::bare(ErrorCode::InvalidArgument, format!("invalid evaluation time: {}", err.reason()))
+    })
+}
+
+/// Loads rule sources, in the wire error shape.
+///
+/// # Errors
+///
+/// Every problem in the sources (see [`WireError`]).
+pub fn load(sources: &[Source<'_>]) -> Result<RuleSet, WireError> {
+    RuleSet::from_sources(sources).map_err(|errors| WireError::from(&errors))
+}
+
+/// Every problem in the sources, as a JSON array (`[]` when they load).
+///
+/// # Example
+///
+/// ```
+/// let json = capgate::wire::lint_json(&[capgate::Source::new("a.toml", "[capabilities.x]\ngroups = [\"g\"]\n")]);
+/// assert!(json.contains(r#""code":"CG106""#));
+/// ```
+pub fn lint_json(sources: &[Source<'_>]) -> String {
+    let errors: Vec<WireError> = RuleSet::lint(sources).iter().map(WireError::from).collect();
+    serde_json::to_string(&errors).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Parses a snapshot, evaluates it at `at` and returns the evaluation as JSON.
+///
+/// # Errors
+///
+/// A malformed snapshot (CG2xx) or evaluation time (CG302).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let json = capgate::wire::evaluate_json(&rules, r#"{"capabilities": {}}"#, "2026-11-22T00:00:00Z")?;
+/// let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+/// assert_eq!(value["capabilities"]["custodyFiat"]["status"], "unrequested");
+/// assert_eq!(value["allowed"], serde_json::json!([]));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    Ok(evaluation_to_json(&rules.evaluate(&snapshot, at)))
+}
+
+/// Parses a snapshot, checks `operation` at `at` and returns the decision as JSON.
+///
+/// # Errors
+///
+/// A malformed snapshot (CG2xx), evaluation time (CG302) or an unknown operation (CG301).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let json = capgate::wire::check_json(&rules, "{}", "createCustomerAccount", "2026-11-22T00:00:00Z")?;
+/// assert!(json.contains(r#""errorType": "customer_not_authorized""#));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn check_json(rules: &RuleSet, snapshot_json: &str, operation: &str, at: &str) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let decision = rules.check(&snapshot, operation, at).map_err(|err| WireError::from(&err))?;
+    Ok(decision_to_json(&decision))
+}
+
+/// An evaluation as pretty-printed JSON (two-space indent, no trailing newline).
+pub fn evaluation_to_json(evaluation: &Evaluation) -> String {
+    to_pretty(&WireEvaluation::from(evaluation))
+}
+
+/// A decision as pretty-printed JSON (two-space indent, no trailing newline).
+pub fn decision_to_json(decision: &Decision) -> String {
+    to_pretty(&WireDecision::from(decision))
+}
+
+fn to_pretty<T: Serialize>(value: &T) -> String {
+    // Serializing these types cannot fail: every map key is a string.
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEvaluation<'a> {
+    capabilities: BTreeMap<&'a str, WireCapability>,
+    requirements: BTreeMap<&'a str, WireRequirement<'a>>,
+    allowed: &'a [String],
+    waiting_on: BTreeMap<&'a str, WireWaitingOn<'a>>,
+    next_transition_at: Option<String>,
+    at: String,
+    ruleset: WireStamp<'a>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireCapability {
+    requested: bool,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRequirement<'a> {
+    status: &'static str,
+    impact: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tos_versions: Vec<WireTosVersion<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tax_forms: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<WireFieldError<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTosVersion<'a> {
+    version_id: &'a str,
+    languages: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline: Option<String>,
+}
+
+#[derive(Serialize)]
+struct WireFieldError<'a> {
+    code: &'static str,
+    path: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireWaitingOn<'a> {
+    requirements: &'a [String],
+    capabilities: &'a [String],
+    provider: bool,
+}
+
+#[derive(Serialize)]
+struct WireStamp<'a> {
+    id: &'a str,
+    version: &'a str,
+    hash: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDecision<'a> {
+    operation: &'a str,
+    allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    unauthorized_capabilities: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    invalid_context: Vec<WireContextProblem<'a>>,
+    requirements: BTreeMap<&'a str, WireRequirement<'a>>,
+    at: String,
+    ruleset: WireStamp<'a>,
+}
+
+#[derive(Serialize)]
+struct WireContextProblem<'a> {
+    field: &'a str,
+    code: &'static str,
+    path: &'a str,
+}
+
+impl<'a> From<&'a Outstanding> for WireRequirement<'a> {
+    fn from(requirement: &'a Outstanding) -> Self {
+        WireRequirement {
+            status: requirement.status.as_str(),
+            impact: &requirement.impact,
+            deadline: requirement.deadline.map(|d| d.to_string()),
+            tos_versions: requirement
+                .tos_versions
+                .iter()
+                .map(|version| WireTosVersion {
+                    version_id: &version.version_id,
+                    languages: &version.languages,
+                    url: version.url.as_deref(),
+                    deadline: version.deadline.map(|d| d.to_string()),
+                })
+                .collect(),
+            tax_forms: &requirement.tax_forms,
+            errors: requirement
+                .errors
+                .iter()
+                .map(|error| WireFieldError { code: error.code, path: &error.path })
+                .collect(),
+        }
+    }
+}
+
+fn wire_requirements(requirements: &BTreeMap<String, Outstanding>) -> BTreeMap<&str, WireRequirement<'_>> {
+    requirements.iter().map(|(key, r)| (key.as_str(), WireRequirement::from(r))).collect()
+}
+
+impl<'a> From<&'a Evaluation> for WireEvaluation<'a> {
+    fn from(evaluation: &'a Evaluation) -> Self {
+        WireEvaluation {
+            capabilities: evaluation
+                .capabilities
+                .iter()
+                .map(|(name, state)| {
+                    (name.as_str(), WireCapability { requested: state.requested, status: state.status.as_str() })
+                })
+                .collect(),
+            requirements: wire_requirements(&evaluation.requirements),
+            allowed: &evaluation.allowed,
+            waiting_on: evaluation
+                .waiting_on
+                .iter()
+                .map(|(name, waiting)| {
+                    (
+                        name.as_str(),
+                        WireWaitingOn {
+                            requirements: &waiting.requirements,
+                            capabilities: &waiting.capabilities,
+                            provider: waiting.provider,
+                        },
+                    )
+                })
+                .collect(),
+            next_transition_at: evaluation.next_transition_at.map(|t| t.to_string()),
+            at: evaluation.at.to_string(),
+            ruleset: WireStamp {
+                id: &evaluation.ruleset.id,
+                version: &evaluation.ruleset.version,
+                hash: &evaluation.ruleset.hash,
+            },
+            warnings: &evaluation.warnings,
+        }
+    }
+}
+
+impl<'a> From<&'a Decision> for WireDecision<'a> {
+    fn from(decision: &'a Decision) -> Self {
+        WireDecision {
+            operation: &decision.operation,
+            allowed: decision.allowed,
+            error_type: decision.error_type.map(|e| e.as_str()),
+            error_message: decision.error_message.as_deref(),
+            unauthorized_capabilities: &decision.unauthorized_capabilities,
+            invalid_context: decision
+                .invalid_context
+                .iter()
+                .map(|p| WireContextProblem { field: &p.field, code: p.code, path: &p.path })
+                .collect(),
+            requirements: wire_requirements(&decision.requirements),
+            at: decision.at.to_string(),
+            ruleset: WireStamp {
+                id: &decision.ruleset.id,
+                version: &decision.ruleset.version,
+                hash: &decision.ruleset.hash,
+            },
+        }
+    }
+}
