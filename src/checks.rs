@@ -11,15 +11,26 @@ use crate::time::{self, Timestamp};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum FieldOutcome {
     Met,
-    Missing { path: String },
-    Invalid { code: &'static str, path: String },
+    Missing {
+        path: String,
+    },
+    Invalid {
+        code: &'static str,
+        path: String,
+    },
     /// A date that is valid but after `at`; it becomes valid at `valid_from`.
-    NotYet { path: String, valid_from: Timestamp },
+    NotYet {
+        path: String,
+        valid_from: Timestamp,
+    },
 }
 
 /// Checks `rule` against `snapshot` at `at`: the first present path is checked, in order.
 pub(crate) fn check_field(rule: &FieldRule, snapshot: &Snapshot, at: Timestamp) -> FieldOutcome {
-    let found = rule.paths.iter().find_map(|path| snapshot.lookup(path).map(|value| (path, value)));
+    let found = rule
+        .paths
+        .iter()
+        .find_map(|path| snapshot.lookup(path).map(|value| (path, value)));
     let Some((segments, value)) = found else {
         if rule.optional {
             return FieldOutcome::Met;
@@ -33,15 +44,25 @@ pub(crate) fn check_field(rule: &FieldRule, snapshot: &Snapshot, at: Timestamp) 
             if rule.optional {
                 return FieldOutcome::Met;
             }
-            return FieldOutcome::Missing { path: pointer(segments) };
+            return FieldOutcome::Missing {
+                path: pointer(segments),
+            };
         }
     }
     for check in &rule.checks {
         match run_check(check, value, at) {
             CheckResult::Pass => {}
-            CheckResult::Fail(code) => return FieldOutcome::Invalid { code, path: pointer(segments) },
+            CheckResult::Fail(code) => {
+                return FieldOutcome::Invalid {
+                    code,
+                    path: pointer(segments),
+                };
+            }
             CheckResult::NotYet(valid_from) => {
-                return FieldOutcome::NotYet { path: pointer(segments), valid_from };
+                return FieldOutcome::NotYet {
+                    path: pointer(segments),
+                    valid_from,
+                };
             }
         }
     }
@@ -107,7 +128,9 @@ fn run_check(check: &Check, value: &Json, at: Timestamp) -> CheckResult {
 /// A date given as `{day, month, year}` strings, leniently padded (`7` or `07`), as the
 /// provider's `DateOfBirthLenient` documents.
 fn check_date_parts(value: &Json, allow_future: bool, at: Timestamp) -> CheckResult {
-    let Json::Object(map) = value else { return CheckResult::Fail("invalid_type") };
+    let Json::Object(map) = value else {
+        return CheckResult::Fail("invalid_type");
+    };
     let part = |name: &str| match map.get(name) {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(text)) => Ok(Some(text.as_str())),
@@ -119,9 +142,11 @@ fn check_date_parts(value: &Json, allow_future: bool, at: Timestamp) -> CheckRes
     let (Some(day), Some(month), Some(year)) = (day, month, year) else {
         return CheckResult::Fail("incomplete_date");
     };
-    let (Some(day), Some(month), Some(year)) =
-        (parse_digits(day, 1, 2), parse_digits(month, 1, 2), parse_digits(year, 4, 4))
-    else {
+    let (Some(day), Some(month), Some(year)) = (
+        parse_digits(day, 1, 2),
+        parse_digits(month, 1, 2),
+        parse_digits(year, 4, 4),
+    ) else {
         return CheckResult::Fail("invalid_format");
     };
     if !(1..=31).contains(&day) || !(1..=12).contains(&month) {
@@ -188,7 +213,12 @@ mod tests {
 
     #[test]
     fn pattern() {
-        let ssn = || Check::Pattern(regex_lite::Regex::new(r"^([0-9]{3}-[0-9]{2}-[0-9]{4}|\*\*\*-\*\*-[0-9]{4})$").unwrap());
+        let ssn = || {
+            Check::Pattern(
+                regex_lite::Regex::new(r"^([0-9]{3}-[0-9]{2}-[0-9]{4}|\*\*\*-\*\*-[0-9]{4})$")
+                    .unwrap(),
+            )
+        };
         check(ssn(), r#""123-45-6789""#, Ok(()));
         check(ssn(), r#""***-**-6789""#, Ok(()));
         check(ssn(), r#""123456789""#, Err("invalid_format"));
@@ -197,7 +227,10 @@ mod tests {
 
     #[test]
     fn length_counts_characters() {
-        let bounds = || Check::Length { min: Some(2), max: Some(3) };
+        let bounds = || Check::Length {
+            min: Some(2),
+            max: Some(3),
+        };
         check(bounds(), r#""ab""#, Ok(()));
         check(bounds(), r#""ééé""#, Ok(()));
         check(bounds(), r#""a""#, Err("too_short"));
@@ -209,30 +242,104 @@ mod tests {
     fn ip_address() {
         check(Check::IpAddress, r#""203.0.113.10""#, Ok(()));
         check(Check::IpAddress, r#""2001:db8::1""#, Ok(()));
-        check(Check::IpAddress, r#""999.1.1.1""#, Err("invalid_ip_address"));
-        check(Check::IpAddress, r#""203.0.113.10 ""#, Err("invalid_ip_address"));
+        check(
+            Check::IpAddress,
+            r#""999.1.1.1""#,
+            Err("invalid_ip_address"),
+        );
+        check(
+            Check::IpAddress,
+            r#""203.0.113.10 ""#,
+            Err("invalid_ip_address"),
+        );
         check(Check::IpAddress, "true", Err("invalid_type"));
     }
 
     #[test]
     fn date_parts() {
-        let dob = || Check::DateParts { allow_future: false };
-        check(dob(), r#"{"day": "7", "month": "7", "year": "1990"}"#, Ok(()));
-        check(dob(), r#"{"day": "07", "month": "07", "year": "1990"}"#, Ok(()));
-        check(dob(), r#"{"day": "29", "month": "2", "year": "2024"}"#, Ok(()));
-        check(dob(), r#"{"day": "29", "month": "2", "year": "2023"}"#, Err("invalid_date"));
-        check(dob(), r#"{"day": "31", "month": "02", "year": "1990"}"#, Err("invalid_date"));
-        check(dob(), r#"{"day": "32", "month": "1", "year": "1990"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "0", "month": "1", "year": "1990"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "007", "month": "1", "year": "1990"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "1", "month": "13", "year": "1990"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "1", "month": "1", "year": "90"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "+1", "month": "1", "year": "1990"}"#, Err("invalid_format"));
-        check(dob(), r#"{"day": "1", "month": "1"}"#, Err("incomplete_date"));
-        check(dob(), r#"{"day": 1, "month": "1", "year": "1990"}"#, Err("invalid_type"));
+        let dob = || Check::DateParts {
+            allow_future: false,
+        };
+        check(
+            dob(),
+            r#"{"day": "7", "month": "7", "year": "1990"}"#,
+            Ok(()),
+        );
+        check(
+            dob(),
+            r#"{"day": "07", "month": "07", "year": "1990"}"#,
+            Ok(()),
+        );
+        check(
+            dob(),
+            r#"{"day": "29", "month": "2", "year": "2024"}"#,
+            Ok(()),
+        );
+        check(
+            dob(),
+            r#"{"day": "29", "month": "2", "year": "2023"}"#,
+            Err("invalid_date"),
+        );
+        check(
+            dob(),
+            r#"{"day": "31", "month": "02", "year": "1990"}"#,
+            Err("invalid_date"),
+        );
+        check(
+            dob(),
+            r#"{"day": "32", "month": "1", "year": "1990"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "0", "month": "1", "year": "1990"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "007", "month": "1", "year": "1990"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "1", "month": "13", "year": "1990"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "1", "month": "1", "year": "90"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "+1", "month": "1", "year": "1990"}"#,
+            Err("invalid_format"),
+        );
+        check(
+            dob(),
+            r#"{"day": "1", "month": "1"}"#,
+            Err("incomplete_date"),
+        );
+        check(
+            dob(),
+            r#"{"day": 1, "month": "1", "year": "1990"}"#,
+            Err("invalid_type"),
+        );
         check(dob(), r#""1990-01-01""#, Err("invalid_type"));
-        check(dob(), r#"{"day": "22", "month": "11", "year": "2026"}"#, Ok(()));
-        check(dob(), r#"{"day": "23", "month": "11", "year": "2026"}"#, Err("not_yet"));
-        check(Check::DateParts { allow_future: true }, r#"{"day": "1", "month": "1", "year": "2990"}"#, Ok(()));
+        check(
+            dob(),
+            r#"{"day": "22", "month": "11", "year": "2026"}"#,
+            Ok(()),
+        );
+        check(
+            dob(),
+            r#"{"day": "23", "month": "11", "year": "2026"}"#,
+            Err("not_yet"),
+        );
+        check(
+            Check::DateParts { allow_future: true },
+            r#"{"day": "1", "month": "1", "year": "2990"}"#,
+            Ok(()),
+        );
     }
 }

@@ -274,7 +274,13 @@ pub struct SnapshotError {
 impl SnapshotError {
     #[cold]
     pub(crate) fn at(code: ErrorCode, path: String, message: String) -> SnapshotError {
-        SnapshotError { code, message, path, line: None, column: None }
+        SnapshotError {
+            code,
+            message,
+            path,
+            line: None,
+            column: None,
+        }
     }
 
     pub(crate) fn with_position(mut self, line: usize, column: usize) -> SnapshotError {
@@ -338,7 +344,9 @@ pub struct CheckError {
 impl CheckError {
     #[cold]
     pub(crate) fn unknown_operation(operation: &str) -> CheckError {
-        CheckError { operation: operation.to_owned() }
+        CheckError {
+            operation: operation.to_owned(),
+        }
     }
 
     /// The stable error code.

@@ -180,7 +180,8 @@ pub struct RulesetStamp {
 /// # use capgate::{RuleSet, Snapshot, Timestamp};
 /// let snapshot = Snapshot::from_json(r#"{
 ///     "capabilities": {"custodyFiat": {"requested": true, "status": "active"}},
-///     "requirements": {}
+///     "requirements": {},
+///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}]
 /// }"#)?;
 /// let at = Timestamp::parse("2026-11-22T00:00:00Z")?;
 /// let decision = RuleSet::builtin().check(&snapshot, "createFiatDepositDestination", at)?;

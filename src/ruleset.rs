@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use once_cell::sync::Lazy;
 
 use crate::error::{CheckError, LoadErrors};
 use crate::evaluation::{Decision, Evaluation};
@@ -17,8 +16,8 @@ pub const BUILTIN_RULES: &str = include_str!("../rules/coinbase-customers.toml")
 /// The name the builtin source carries in errors.
 pub const BUILTIN_RULES_NAME: &str = "rules/coinbase-customers.toml";
 
-static BUILTIN: Lazy<Result<RuleSet, LoadErrors>> =
-    Lazy::new(|| RuleSet::from_toml(BUILTIN_RULES_NAME, BUILTIN_RULES));
+static BUILTIN: LazyLock<Result<RuleSet, LoadErrors>> =
+    LazyLock::new(|| RuleSet::from_toml(BUILTIN_RULES_NAME, BUILTIN_RULES));
 
 /// One named TOML text to load rules from.
 ///
@@ -106,7 +105,9 @@ impl RuleSet {
     pub fn builtin() -> RuleSet {
         match &*BUILTIN {
             Ok(rules) => rules.clone(),
-            Err(_) => RuleSet { inner: Arc::new(Compiled::empty()) },
+            Err(_) => RuleSet {
+                inner: Arc::new(Compiled::empty()),
+            },
         }
     }
 
@@ -159,11 +160,13 @@ impl RuleSet {
     /// let errors = capgate::RuleSet::from_sources(&[builtin, broken]).unwrap_err();
     /// assert_eq!(
     ///     errors.to_string(),
-    ///     "policy.toml:1:21: CG106: unknown capability `tradeCrpto`"
+    ///     "policy.toml:1:22: CG106: unknown capability `tradeCrpto`"
     /// );
     /// ```
     pub fn from_sources(sources: &[Source<'_>]) -> Result<RuleSet, LoadErrors> {
-        crate::compile::compile(sources).map(|compiled| RuleSet { inner: Arc::new(compiled) })
+        crate::compile::compile(sources).map(|compiled| RuleSet {
+            inner: Arc::new(compiled),
+        })
     }
 
     /// Validates sources and returns every problem (empty when they load).
@@ -191,7 +194,8 @@ impl RuleSet {
     /// # use capgate::{RuleSet, Snapshot, Timestamp};
     /// let snapshot = Snapshot::from_json(r#"{
     ///     "capabilities": {"custodyCrypto": {"requested": true, "status": "active"}},
-    ///     "requirements": {}
+    ///     "requirements": {},
+    ///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}]
     /// }"#)?;
     /// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
     /// assert_eq!(evaluation.allowed, ["custodyCrypto"]);
@@ -218,7 +222,12 @@ impl RuleSet {
     /// assert_eq!(decision.unauthorized_capabilities, ["custodyFiat"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn check(&self, snapshot: &Snapshot, operation: &str, at: Timestamp) -> Result<Decision, CheckError> {
+    pub fn check(
+        &self,
+        snapshot: &Snapshot,
+        operation: &str,
+        at: Timestamp,
+    ) -> Result<Decision, CheckError> {
         crate::eval::check(self, snapshot, operation, at)
     }
 
@@ -240,12 +249,18 @@ impl RuleSet {
 
     /// Capability names, sorted.
     pub fn capability_names(&self) -> impl Iterator<Item = &str> {
-        self.inner.capabilities.iter().map(|capability| capability.name.as_str())
+        self.inner
+            .capabilities
+            .iter()
+            .map(|capability| capability.name.as_str())
     }
 
     /// Requirement keys, sorted.
     pub fn requirement_keys(&self) -> impl Iterator<Item = &str> {
-        self.inner.requirements.iter().map(|requirement| requirement.key.as_str())
+        self.inner
+            .requirements
+            .iter()
+            .map(|requirement| requirement.key.as_str())
     }
 
     /// JSON pointers of the snapshot values the rules mark `sensitive` (SSN, date of birth,
@@ -259,13 +274,25 @@ impl RuleSet {
     /// assert!(paths.contains(&"/individual/dateOfBirth".to_owned()));
     /// ```
     pub fn sensitive_paths(&self) -> Vec<String> {
-        let fields = self.inner.requirements.iter().filter(|r| r.sensitive).filter_map(|r| match &r.kind {
-            RequirementKind::Field(field) => Some(field),
-            _ => None,
-        });
-        let context = self.inner.context.iter().filter(|c| c.sensitive).map(|c| &c.field);
-        let mut paths: Vec<String> =
-            fields.chain(context).flat_map(|field| field.paths.iter().map(|p| crate::checks::pointer(p))).collect();
+        let fields = self
+            .inner
+            .requirements
+            .iter()
+            .filter(|r| r.sensitive)
+            .filter_map(|r| match &r.kind {
+                RequirementKind::Field(field) => Some(field),
+                _ => None,
+            });
+        let context = self
+            .inner
+            .context
+            .iter()
+            .filter(|c| c.sensitive)
+            .map(|c| &c.field);
+        let mut paths: Vec<String> = fields
+            .chain(context)
+            .flat_map(|field| field.paths.iter().map(|p| crate::checks::pointer(p)))
+            .collect();
         paths.sort();
         paths.dedup();
         paths
@@ -305,11 +332,15 @@ impl Compiled {
     }
 
     pub(crate) fn requirement_idx(&self, key: &str) -> Option<usize> {
-        self.requirements.binary_search_by(|r| r.key.as_str().cmp(key)).ok()
+        self.requirements
+            .binary_search_by(|r| r.key.as_str().cmp(key))
+            .ok()
     }
 
     pub(crate) fn capability_idx(&self, name: &str) -> Option<usize> {
-        self.capabilities.binary_search_by(|c| c.name.as_str().cmp(name)).ok()
+        self.capabilities
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
     }
 }
 
@@ -379,8 +410,13 @@ pub(crate) enum Check {
     NonEmpty,
     OneOf(Vec<String>),
     Pattern(regex_lite::Regex),
-    Length { min: Option<usize>, max: Option<usize> },
-    DateParts { allow_future: bool },
+    Length {
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    DateParts {
+        allow_future: bool,
+    },
     IpAddress,
 }
 

@@ -120,7 +120,8 @@ const INDIVIDUAL_STRING_FIELDS: &[&str] = &[
     "occupation",
     "expectedVolume",
 ];
-const ADDRESS_STRING_FIELDS: &[&str] = &["line1", "line2", "city", "state", "postCode", "countryCode"];
+const ADDRESS_STRING_FIELDS: &[&str] =
+    &["line1", "line2", "city", "state", "postCode", "countryCode"];
 const DATE_OF_BIRTH_FIELDS: &[&str] = &["day", "month", "year"];
 
 impl Snapshot {
@@ -178,7 +179,9 @@ impl Snapshot {
         if let Some(map) = optional_object(top, "capabilities", "")? {
             for (name, value) in map {
                 let path = format!("/capabilities/{}", escape(name));
-                let Some(entry) = nullable(value) else { continue };
+                let Some(entry) = nullable(value) else {
+                    continue;
+                };
                 let entry = expect_object(entry, &path)?;
                 let requested = optional_bool(entry, "requested", &path)?.unwrap_or(false);
                 let status = match optional_string(entry, "status", &path)? {
@@ -214,7 +217,10 @@ impl Snapshot {
         };
 
         let mut tos_acceptances = Vec::new();
-        for (idx, entry) in optional_array(top, "tosAcceptances", "")?.iter().enumerate() {
+        for (idx, entry) in optional_array(top, "tosAcceptances", "")?
+            .iter()
+            .enumerate()
+        {
             let path = format!("/tosAcceptances/{idx}");
             let entry = expect_object(entry, &path)?;
             tos_acceptances.push(TosAcceptance {
@@ -225,7 +231,10 @@ impl Snapshot {
         }
 
         let mut tax_attestations = Vec::new();
-        for (idx, entry) in optional_array(top, "taxAttestations", "")?.iter().enumerate() {
+        for (idx, entry) in optional_array(top, "taxAttestations", "")?
+            .iter()
+            .enumerate()
+        {
             let path = format!("/taxAttestations/{idx}");
             let entry = expect_object(entry, &path)?;
             optional_bool(entry, "isExemptBackupWithholding", &path)?;
@@ -300,7 +309,10 @@ fn parse_provider_requirement(
     let impact = string_array(entry, "impact", path)?;
     let tax_forms = string_array(entry, "taxForms", path)?;
     let mut tos_versions = Vec::new();
-    for (idx, version) in optional_array(entry, "tosVersions", path)?.iter().enumerate() {
+    for (idx, version) in optional_array(entry, "tosVersions", path)?
+        .iter()
+        .enumerate()
+    {
         let version_path = format!("{path}/tosVersions/{idx}");
         let version = expect_object(version, &version_path)?;
         tos_versions.push(ProviderTosVersion {
@@ -310,7 +322,13 @@ fn parse_provider_requirement(
             deadline: optional_timestamp(version, "deadline", &version_path)?,
         });
     }
-    Ok(ProviderRequirement { status, deadline, impact, tos_versions, tax_forms })
+    Ok(ProviderRequirement {
+        status,
+        deadline,
+        impact,
+        tos_versions,
+        tax_forms,
+    })
 }
 
 /// `None` for `null`, the value otherwise.
@@ -327,16 +345,28 @@ fn escape(segment: &str) -> String {
 
 #[cold]
 fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
-    let shown = if path.is_empty() { "the document root" } else { path };
+    let shown = if path.is_empty() {
+        "the document root"
+    } else {
+        path
+    };
     SnapshotError::at(
         ErrorCode::SnapshotType,
         path.to_owned(),
-        format!("expected {expected} at {shown}, found {}", found.type_name()),
+        format!(
+            "expected {expected} at {shown}, found {}",
+            found.type_name()
+        ),
     )
 }
 
-fn expect_object<'a>(value: &'a Json, path: &str) -> Result<&'a BTreeMap<String, Json>, SnapshotError> {
-    value.as_object().ok_or_else(|| type_error("an object", path, value))
+fn expect_object<'a>(
+    value: &'a Json,
+    path: &str,
+) -> Result<&'a BTreeMap<String, Json>, SnapshotError> {
+    value
+        .as_object()
+        .ok_or_else(|| type_error("an object", path, value))
 }
 
 fn field<'a>(object: &'a BTreeMap<String, Json>, key: &str) -> Option<&'a Json> {
@@ -348,7 +378,9 @@ fn optional_object<'a>(
     key: &str,
     parent: &str,
 ) -> Result<Option<&'a BTreeMap<String, Json>>, SnapshotError> {
-    field(object, key).map(|value| expect_object(value, &format!("{parent}/{key}"))).transpose()
+    field(object, key)
+        .map(|value| expect_object(value, &format!("{parent}/{key}")))
+        .transpose()
 }
 
 fn optional_array<'a>(
@@ -398,7 +430,11 @@ fn required_string<'a>(
 #[cold]
 fn missing(key: &str, parent: &str) -> SnapshotError {
     let path = format!("{parent}/{key}");
-    SnapshotError::at(ErrorCode::MissingField, path.clone(), format!("missing required field {path}"))
+    SnapshotError::at(
+        ErrorCode::MissingField,
+        path.clone(),
+        format!("missing required field {path}"),
+    )
 }
 
 fn optional_timestamp(
@@ -406,7 +442,9 @@ fn optional_timestamp(
     key: &str,
     parent: &str,
 ) -> Result<Option<Timestamp>, SnapshotError> {
-    let Some(text) = optional_string(object, key, parent)? else { return Ok(None) };
+    let Some(text) = optional_string(object, key, parent)? else {
+        return Ok(None);
+    };
     Timestamp::parse(text).map(Some).map_err(|err| {
         let path = format!("{parent}/{key}");
         SnapshotError::at(
@@ -435,7 +473,13 @@ fn string_array(
     for (idx, item) in items.iter().enumerate() {
         match item {
             Json::String(text) => out.push(text.clone()),
-            other => return Err(type_error("a string", &format!("{parent}/{key}/{idx}"), other)),
+            other => {
+                return Err(type_error(
+                    "a string",
+                    &format!("{parent}/{key}/{idx}"),
+                    other,
+                ));
+            }
         }
     }
     Ok(out)
@@ -455,15 +499,47 @@ mod tests {
     fn known_fields_are_type_checked_with_paths() {
         check_error("[]", "CG202", "");
         check_error(r#"{"individual": []}"#, "CG202", "/individual");
-        check_error(r#"{"individual": {"dateOfBirth": {"day": 7}}}"#, "CG202", "/individual/dateOfBirth/day");
-        check_error(r#"{"individual": {"address": {"state": 5}}}"#, "CG202", "/individual/address/state");
-        check_error(r#"{"capabilities": {"custodyFiat": {"requested": "yes"}}}"#, "CG202", "/capabilities/custodyFiat/requested");
-        check_error(r#"{"requirements": {"tos": {}}}"#, "CG206", "/requirements/tos/status");
-        check_error(r#"{"requirements": {"tos": {"status": "due", "impact": [1]}}}"#, "CG202", "/requirements/tos/impact/0");
-        check_error(r#"{"requirements": {"tos": {"status": "due", "deadline": "2026-01-01"}}}"#, "CG204", "/requirements/tos/deadline");
-        check_error(r#"{"tosAcceptances": [{"versionId": "v", "language": "en", "acceptedAt": "2026-01-01T00:00:00"}]}"#, "CG204", "/tosAcceptances/0/acceptedAt");
+        check_error(
+            r#"{"individual": {"dateOfBirth": {"day": 7}}}"#,
+            "CG202",
+            "/individual/dateOfBirth/day",
+        );
+        check_error(
+            r#"{"individual": {"address": {"state": 5}}}"#,
+            "CG202",
+            "/individual/address/state",
+        );
+        check_error(
+            r#"{"capabilities": {"custodyFiat": {"requested": "yes"}}}"#,
+            "CG202",
+            "/capabilities/custodyFiat/requested",
+        );
+        check_error(
+            r#"{"requirements": {"tos": {}}}"#,
+            "CG206",
+            "/requirements/tos/status",
+        );
+        check_error(
+            r#"{"requirements": {"tos": {"status": "due", "impact": [1]}}}"#,
+            "CG202",
+            "/requirements/tos/impact/0",
+        );
+        check_error(
+            r#"{"requirements": {"tos": {"status": "due", "deadline": "2026-01-01"}}}"#,
+            "CG204",
+            "/requirements/tos/deadline",
+        );
+        check_error(
+            r#"{"tosAcceptances": [{"versionId": "v", "language": "en", "acceptedAt": "2026-01-01T00:00:00"}]}"#,
+            "CG204",
+            "/tosAcceptances/0/acceptedAt",
+        );
         check_error(r#"{"taxAttestations": {}}"#, "CG202", "/taxAttestations");
-        check_error(r#"{"compliance": {"requesterIpAddress": 10}}"#, "CG202", "/compliance/requesterIpAddress");
+        check_error(
+            r#"{"compliance": {"requesterIpAddress": 10}}"#,
+            "CG202",
+            "/compliance/requesterIpAddress",
+        );
         check_error(r#"{"email": false}"#, "CG202", "/email");
     }
 
@@ -488,15 +564,27 @@ mod tests {
         let capability = &snapshot.capabilities["custodyFiat"];
         assert_eq!(capability.status, Some(ProviderCapabilityStatus::Unknown));
         let requirements = snapshot.requirements.as_ref().unwrap();
-        assert_eq!(requirements["fullSsn"].status, ProviderRequirementStatus::Unknown);
-        assert_eq!(requirements["tos"].status, ProviderRequirementStatus::PastDue);
+        assert_eq!(
+            requirements["fullSsn"].status,
+            ProviderRequirementStatus::Unknown
+        );
+        assert_eq!(
+            requirements["tos"].status,
+            ProviderRequirementStatus::PastDue
+        );
         assert_eq!(snapshot.warnings.len(), 2);
     }
 
     #[test]
     fn null_is_absent() {
-        let snapshot = Snapshot::from_json(r#"{"individual": {"firstName": null}, "requirements": null}"#).unwrap();
-        assert!(snapshot.lookup(&["individual".into(), "firstName".into()]).is_none());
+        let snapshot =
+            Snapshot::from_json(r#"{"individual": {"firstName": null}, "requirements": null}"#)
+                .unwrap();
+        assert!(
+            snapshot
+                .lookup(&["individual".into(), "firstName".into()])
+                .is_none()
+        );
         assert!(!snapshot.has_provider_requirements());
     }
 }

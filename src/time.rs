@@ -81,20 +81,40 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
         let bytes = text.as_bytes();
         let mut cursor = Cursor { bytes, pos: 0 };
-        let year = cursor.digits(4).ok_or_else(|| bad("expected a four-digit year"))?;
-        cursor.expect(b'-').ok_or_else(|| bad("expected `-` after the year"))?;
-        let month = cursor.digits(2).ok_or_else(|| bad("expected a two-digit month"))?;
-        cursor.expect(b'-').ok_or_else(|| bad("expected `-` after the month"))?;
-        let day = cursor.digits(2).ok_or_else(|| bad("expected a two-digit day"))?;
+        let year = cursor
+            .digits(4)
+            .ok_or_else(|| bad("expected a four-digit year"))?;
+        cursor
+            .expect(b'-')
+            .ok_or_else(|| bad("expected `-` after the year"))?;
+        let month = cursor
+            .digits(2)
+            .ok_or_else(|| bad("expected a two-digit month"))?;
+        cursor
+            .expect(b'-')
+            .ok_or_else(|| bad("expected `-` after the month"))?;
+        let day = cursor
+            .digits(2)
+            .ok_or_else(|| bad("expected a two-digit day"))?;
         match cursor.next() {
             Some(b'T' | b't' | b' ') => {}
             _ => return Err(bad("expected `T` between date and time")),
         }
-        let hour = cursor.digits(2).ok_or_else(|| bad("expected a two-digit hour"))?;
-        cursor.expect(b':').ok_or_else(|| bad("expected `:` after the hour"))?;
-        let minute = cursor.digits(2).ok_or_else(|| bad("expected two-digit minutes"))?;
-        cursor.expect(b':').ok_or_else(|| bad("expected `:` after the minutes"))?;
-        let second = cursor.digits(2).ok_or_else(|| bad("expected two-digit seconds"))?;
+        let hour = cursor
+            .digits(2)
+            .ok_or_else(|| bad("expected a two-digit hour"))?;
+        cursor
+            .expect(b':')
+            .ok_or_else(|| bad("expected `:` after the hour"))?;
+        let minute = cursor
+            .digits(2)
+            .ok_or_else(|| bad("expected two-digit minutes"))?;
+        cursor
+            .expect(b':')
+            .ok_or_else(|| bad("expected `:` after the minutes"))?;
+        let second = cursor
+            .digits(2)
+            .ok_or_else(|| bad("expected two-digit seconds"))?;
         let mut nanos: u32 = 0;
         if cursor.peek() == Some(b'.') {
             cursor.pos += 1;
@@ -116,11 +136,15 @@ impl Timestamp {
         let offset_seconds: i64 = match cursor.next() {
             Some(b'Z' | b'z') => 0,
             Some(sign @ (b'+' | b'-')) => {
-                let offset_hour =
-                    cursor.digits(2).ok_or_else(|| bad("expected a two-digit offset hour"))?;
-                cursor.expect(b':').ok_or_else(|| bad("expected `:` in the offset"))?;
-                let offset_minute =
-                    cursor.digits(2).ok_or_else(|| bad("expected two-digit offset minutes"))?;
+                let offset_hour = cursor
+                    .digits(2)
+                    .ok_or_else(|| bad("expected a two-digit offset hour"))?;
+                cursor
+                    .expect(b':')
+                    .ok_or_else(|| bad("expected `:` in the offset"))?;
+                let offset_minute = cursor
+                    .digits(2)
+                    .ok_or_else(|| bad("expected two-digit offset minutes"))?;
                 if offset_hour > 23 || offset_minute > 59 {
                     return Err(bad("offset out of range"));
                 }
@@ -158,7 +182,10 @@ impl Timestamp {
     pub fn from_unix_seconds(seconds: i64) -> Timestamp {
         let min = days_from_civil(MIN_YEAR, 1, 1) * 86_400;
         let max = days_from_civil(MAX_YEAR, 12, 31) * 86_400 + 86_399;
-        Timestamp { seconds: seconds.clamp(min, max), nanos: 0 }
+        Timestamp {
+            seconds: seconds.clamp(min, max),
+            nanos: 0,
+        }
     }
 
     /// Seconds since 1970-01-01T00:00:00Z (negative before).
@@ -269,7 +296,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -280,8 +311,14 @@ mod tests {
 
     #[track_caller]
     fn check(input: &str, expected: Result<&str, &str>) {
-        let actual = Timestamp::parse(input).map(|t| t.to_string()).map_err(|e| e.reason());
-        assert_eq!(actual.as_deref().map_err(|e| *e), expected, "input {input:?}");
+        let actual = Timestamp::parse(input)
+            .map(|t| t.to_string())
+            .map_err(|e| e.reason());
+        assert_eq!(
+            actual.as_deref().map_err(|e| *e),
+            expected,
+            "input {input:?}"
+        );
     }
 
     #[test]
@@ -292,7 +329,10 @@ mod tests {
         check("2026-05-29T12:00:00+02:00", Ok("2026-05-29T10:00:00Z"));
         check("2026-05-29T23:30:00-01:00", Ok("2026-05-30T00:30:00Z"));
         check("2026-05-29T12:00:00.250Z", Ok("2026-05-29T12:00:00.25Z"));
-        check("2026-05-29T12:00:00.1234567891Z", Ok("2026-05-29T12:00:00.123456789Z"));
+        check(
+            "2026-05-29T12:00:00.1234567891Z",
+            Ok("2026-05-29T12:00:00.123456789Z"),
+        );
         check("2024-02-29T00:00:00Z", Ok("2024-02-29T00:00:00Z"));
         check("0001-01-01T00:00:00Z", Ok("0001-01-01T00:00:00Z"));
         check("9999-12-31T23:59:59Z", Ok("9999-12-31T23:59:59Z"));
@@ -300,19 +340,31 @@ mod tests {
 
     #[test]
     fn rejects_malformed_input() {
-        check("2026-05-29T12:00:00", Err("missing zone offset (`Z` or `+hh:mm`)"));
+        check(
+            "2026-05-29T12:00:00",
+            Err("missing zone offset (`Z` or `+hh:mm`)"),
+        );
         check("2026-02-30T00:00:00Z", Err("not a real calendar date"));
         check("2025-02-29T00:00:00Z", Err("not a real calendar date"));
         check("2026-13-01T00:00:00Z", Err("not a real calendar date"));
         check("2026-05-29T24:00:00Z", Err("time of day out of range"));
         check("2026-05-29T23:59:60Z", Err("time of day out of range"));
         check("2026-05-29T12:00:00+24:00", Err("offset out of range"));
-        check("2026-05-29T12:00:00Zjunk", Err("unexpected text after the timestamp"));
+        check(
+            "2026-05-29T12:00:00Zjunk",
+            Err("unexpected text after the timestamp"),
+        );
         check("2026-05-29", Err("expected `T` between date and time"));
         check("0000-01-01T00:00:00Z", Err("year out of range"));
         check("", Err("expected a four-digit year"));
-        check("2026-05-29T12:00:00.Z", Err("expected digits after the decimal point"));
-        check("２０２６-05-29T12:00:00Z", Err("expected a four-digit year"));
+        check(
+            "2026-05-29T12:00:00.Z",
+            Err("expected digits after the decimal point"),
+        );
+        check(
+            "２０２６-05-29T12:00:00Z",
+            Err("expected a four-digit year"),
+        );
     }
 
     #[test]
@@ -326,7 +378,13 @@ mod tests {
 
     #[test]
     fn unix_seconds_clamp_to_supported_years() {
-        assert_eq!(Timestamp::from_unix_seconds(i64::MAX).to_string(), "9999-12-31T23:59:59Z");
-        assert_eq!(Timestamp::from_unix_seconds(i64::MIN).to_string(), "0001-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_unix_seconds(i64::MAX).to_string(),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_seconds(i64::MIN).to_string(),
+            "0001-01-01T00:00:00Z"
+        );
     }
 }

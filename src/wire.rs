@@ -97,7 +97,10 @@ impl From<&LoadError> for WireError {
 impl From<&LoadErrors> for WireError {
     fn from(errors: &LoadErrors) -> WireError {
         let all: Vec<WireError> = errors.errors().iter().map(WireError::from).collect();
-        let mut first = all.first().cloned().unwrap_or_else(|| WireError::bare(ErrorCode::TomlSyntax, "invalid rules".to_owned()));
+        let mut first = all
+            .first()
+            .cloned()
+            .unwrap_or_else(|| WireError::bare(ErrorCode::TomlSyntax, "invalid rules".to_owned()));
         if all.len() > 1 {
             first.message = format!("{} (and {} more problems)", first.message, all.len() - 1);
         }
@@ -119,7 +122,10 @@ impl From<&SnapshotError> for WireError {
 
 impl From<&CheckError> for WireError {
     fn from(error: &CheckError) -> WireError {
-        WireError::bare(error.code(), format!("unknown operation `{}`", error.operation()))
+        WireError::bare(
+            error.code(),
+            format!("unknown operation `{}`", error.operation()),
+        )
     }
 }
 
@@ -130,7 +136,10 @@ impl From<&CheckError> for WireError {
 /// CG302 when `at` is not an RFC 3339 timestamp with a zone.
 pub fn parse_at(at: &str) -> Result<Timestamp, WireError> {
     Timestamp::parse(at).map_err(|err| {
-        WireError::bare(ErrorCode::InvalidArgument, format!("invalid evaluation time: {}", err.reason()))
+        WireError::bare(
+            ErrorCode::InvalidArgument,
+            format!("invalid evaluation time: {}", err.reason()),
+        )
     })
 }
 
@@ -192,10 +201,17 @@ pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<S
 /// assert!(json.contains(r#""errorType": "customer_not_authorized""#));
 /// # Ok::<(), capgate::wire::WireError>(())
 /// ```
-pub fn check_json(rules: &RuleSet, snapshot_json: &str, operation: &str, at: &str) -> Result<String, WireError> {
+pub fn check_json(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    operation: &str,
+    at: &str,
+) -> Result<String, WireError> {
     let at = parse_at(at)?;
     let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    let decision = rules.check(&snapshot, operation, at).map_err(|err| WireError::from(&err))?;
+    let decision = rules
+        .check(&snapshot, operation, at)
+        .map_err(|err| WireError::from(&err))?;
     Ok(decision_to_json(&decision))
 }
 
@@ -324,14 +340,22 @@ impl<'a> From<&'a Outstanding> for WireRequirement<'a> {
             errors: requirement
                 .errors
                 .iter()
-                .map(|error| WireFieldError { code: error.code, path: &error.path })
+                .map(|error| WireFieldError {
+                    code: error.code,
+                    path: &error.path,
+                })
                 .collect(),
         }
     }
 }
 
-fn wire_requirements(requirements: &BTreeMap<String, Outstanding>) -> BTreeMap<&str, WireRequirement<'_>> {
-    requirements.iter().map(|(key, r)| (key.as_str(), WireRequirement::from(r))).collect()
+fn wire_requirements(
+    requirements: &BTreeMap<String, Outstanding>,
+) -> BTreeMap<&str, WireRequirement<'_>> {
+    requirements
+        .iter()
+        .map(|(key, r)| (key.as_str(), WireRequirement::from(r)))
+        .collect()
 }
 
 impl<'a> From<&'a Evaluation> for WireEvaluation<'a> {
@@ -341,7 +365,13 @@ impl<'a> From<&'a Evaluation> for WireEvaluation<'a> {
                 .capabilities
                 .iter()
                 .map(|(name, state)| {
-                    (name.as_str(), WireCapability { requested: state.requested, status: state.status.as_str() })
+                    (
+                        name.as_str(),
+                        WireCapability {
+                            requested: state.requested,
+                            status: state.status.as_str(),
+                        },
+                    )
                 })
                 .collect(),
             requirements: wire_requirements(&evaluation.requirements),
@@ -383,7 +413,11 @@ impl<'a> From<&'a Decision> for WireDecision<'a> {
             invalid_context: decision
                 .invalid_context
                 .iter()
-                .map(|p| WireContextProblem { field: &p.field, code: p.code, path: &p.path })
+                .map(|p| WireContextProblem {
+                    field: &p.field,
+                    code: p.code,
+                    path: &p.path,
+                })
                 .collect(),
             requirements: wire_requirements(&decision.requirements),
             at: decision.at.to_string(),

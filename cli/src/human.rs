@@ -16,12 +16,22 @@ pub(crate) fn evaluation(evaluation: &Evaluation, customer_id: Option<&str>) -> 
         evaluation.ruleset.version
     );
     out.push('\n');
-    let mut rows = vec![["CAPABILITY".to_owned(), "REQUESTED".to_owned(), "STATUS".to_owned(), "WAITING ON".to_owned()]];
+    let mut rows = vec![[
+        "CAPABILITY".to_owned(),
+        "REQUESTED".to_owned(),
+        "STATUS".to_owned(),
+        "WAITING ON".to_owned(),
+    ]];
     for (name, state) in &evaluation.capabilities {
         let waiting = match (state.status, evaluation.waiting_on.get(name)) {
             (CapabilityStatus::Pending, Some(waiting)) => {
                 let mut items: Vec<String> = waiting.requirements.clone();
-                items.extend(waiting.capabilities.iter().map(|c| format!("capability {c}")));
+                items.extend(
+                    waiting
+                        .capabilities
+                        .iter()
+                        .map(|c| format!("capability {c}")),
+                );
                 if waiting.provider && items.is_empty() {
                     items.push("provider verification".to_owned());
                 }
@@ -40,7 +50,15 @@ pub(crate) fn evaluation(evaluation: &Evaluation, customer_id: Option<&str>) -> 
     table(&mut out, &rows);
     out.push('\n');
     requirements(&mut out, evaluation.requirements.iter());
-    let _ = writeln!(out, "\nallowed: {}", if evaluation.allowed.is_empty() { "(none)".to_owned() } else { evaluation.allowed.join(", ") });
+    let _ = writeln!(
+        out,
+        "\nallowed: {}",
+        if evaluation.allowed.is_empty() {
+            "(none)".to_owned()
+        } else {
+            evaluation.allowed.join(", ")
+        }
+    );
     if let Some(next) = evaluation.next_transition_at {
         let _ = writeln!(out, "next change: {next}");
     }
@@ -67,7 +85,11 @@ pub(crate) fn decision(decision: &Decision) -> String {
             let _ = writeln!(out, "  {message}");
         }
         for problem in &decision.invalid_context {
-            let _ = writeln!(out, "  context {}: {} at {}", problem.field, problem.code, problem.path);
+            let _ = writeln!(
+                out,
+                "  context {}: {} at {}",
+                problem.field, problem.code, problem.path
+            );
         }
     }
     if !decision.requirements.is_empty() {
@@ -78,10 +100,25 @@ pub(crate) fn decision(decision: &Decision) -> String {
 }
 
 fn requirements<'a>(out: &mut String, items: impl Iterator<Item = (&'a String, &'a Outstanding)>) {
-    let mut rows = vec![["REQUIREMENT".to_owned(), "STATUS".to_owned(), "DEADLINE".to_owned(), "IMPACT".to_owned(), "DETAILS".to_owned()]];
+    let mut rows = vec![[
+        "REQUIREMENT".to_owned(),
+        "STATUS".to_owned(),
+        "DEADLINE".to_owned(),
+        "IMPACT".to_owned(),
+        "DETAILS".to_owned(),
+    ]];
     for (key, requirement) in items {
-        let mut details: Vec<String> = requirement.errors.iter().map(|e| format!("{} at {}", e.code, e.path)).collect();
-        details.extend(requirement.tos_versions.iter().map(|v| format!("accept {}", v.version_id)));
+        let mut details: Vec<String> = requirement
+            .errors
+            .iter()
+            .map(|e| format!("{} at {}", e.code, e.path))
+            .collect();
+        details.extend(
+            requirement
+                .tos_versions
+                .iter()
+                .map(|v| format!("accept {}", v.version_id)),
+        );
         details.extend(requirement.tax_forms.iter().map(|f| format!("sign {f}")));
         if !requirement.blocking {
             details.push("not blocking yet".to_owned());
@@ -89,7 +126,10 @@ fn requirements<'a>(out: &mut String, items: impl Iterator<Item = (&'a String, &
         rows.push([
             key.clone(),
             requirement.status.as_str().to_owned(),
-            requirement.deadline.map(|d| d.to_string()).unwrap_or_default(),
+            requirement
+                .deadline
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             requirement.impact.join(", "),
             details.join("; "),
         ]);

@@ -115,11 +115,17 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let evaluation = ruleset.evaluate(&snapshot, at);
             match input.format {
                 Format::Json => println!("{}", wire::evaluation_to_json(&evaluation)),
-                Format::Human => print!("{}", human::evaluation(&evaluation, snapshot.customer_id())),
+                Format::Human => {
+                    print!("{}", human::evaluation(&evaluation, snapshot.customer_id()))
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { operation, rules, input } => {
+        Command::Check {
+            operation,
+            rules,
+            input,
+        } => {
             let ruleset = load_rules(&rules)?;
             let (snapshot, at) = read_input(&input)?;
             let decision = ruleset
@@ -129,11 +135,18 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 Format::Json => println!("{}", wire::decision_to_json(&decision)),
                 Format::Human => print!("{}", human::decision(&decision)),
             }
-            Ok(if decision.allowed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if decision.allowed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Lint { rules, format } => {
             let texts = read_sources(&rules)?;
-            let sources: Vec<Source<'_>> = texts.iter().map(|(name, text)| Source::new(name, text)).collect();
+            let sources: Vec<Source<'_>> = texts
+                .iter()
+                .map(|(name, text)| Source::new(name, text))
+                .collect();
             let problems = RuleSet::lint(&sources);
             if problems.is_empty() {
                 match format {
@@ -169,7 +182,10 @@ fn print_wire_error(error: &WireError) {
         if let (Some(line), Some(column)) = (error.line, error.column) {
             location.push_str(&format!(" (line {line}, column {column})"));
         }
-        eprintln!("capgate: error: {}: {}{location}", error.code, error.message);
+        eprintln!(
+            "capgate: error: {}: {}{location}",
+            error.code, error.message
+        );
         return;
     }
     for problem in &error.errors {
@@ -185,7 +201,10 @@ fn print_wire_error(error: &WireError) {
             eprintln!("  help: {help}");
         }
     }
-    eprintln!("capgate: error: the rules do not load ({} problem(s))", error.errors.len());
+    eprintln!(
+        "capgate: error: the rules do not load ({} problem(s))",
+        error.errors.len()
+    );
 }
 
 fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
@@ -193,7 +212,10 @@ fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
         return Ok(RuleSet::builtin());
     }
     let texts = read_sources(args)?;
-    let sources: Vec<Source<'_>> = texts.iter().map(|(name, text)| Source::new(name, text)).collect();
+    let sources: Vec<Source<'_>> = texts
+        .iter()
+        .map(|(name, text)| Source::new(name, text))
+        .collect();
     wire::load(&sources).map_err(Failure::Wire)
 }
 
@@ -201,7 +223,10 @@ fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
 fn read_sources(args: &RulesArgs) -> Result<Vec<(String, String)>, Failure> {
     let mut texts = Vec::new();
     if args.rules.is_empty() {
-        texts.push((capgate::BUILTIN_RULES_NAME.to_owned(), capgate::BUILTIN_RULES.to_owned()));
+        texts.push((
+            capgate::BUILTIN_RULES_NAME.to_owned(),
+            capgate::BUILTIN_RULES.to_owned(),
+        ));
     }
     for path in args.rules.iter().chain(&args.policy) {
         for file in expand(path)? {
@@ -231,14 +256,20 @@ fn expand(path: &Path) -> Result<Vec<PathBuf>, Failure> {
         }
     }
     if files.is_empty() {
-        return Err(Failure::Io(format!("{}: no `*.toml` rule files in this directory", path.display())));
+        return Err(Failure::Io(format!(
+            "{}: no `*.toml` rule files in this directory",
+            path.display()
+        )));
     }
     files.sort();
     Ok(files)
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
-    #[expect(clippy::disallowed_methods, reason = "the CLI reads the files it is given")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI reads the files it is given"
+    )]
     std::fs::read(path).map_err(|err| Failure::Io(format!("{}: {err}", path.display())))
 }
 
@@ -254,7 +285,8 @@ fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
     };
     // A UTF-8 byte-order mark is tolerated and skipped.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
     let snapshot = Snapshot::from_json(text).map_err(|err| {
         let mut error = WireError::from(&err);
         error.message = format!("{name}: {}", error.message);
@@ -265,7 +297,10 @@ fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
 
 fn read_stdin() -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    #[expect(clippy::disallowed_methods, reason = "the CLI reads the snapshot from stdin")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI reads the snapshot from stdin"
+    )]
     std::io::stdin()
         .read_to_end(&mut bytes)
         .map_err(|err| Failure::Io(format!("<stdin>: {err}")))?;
@@ -274,7 +309,11 @@ fn read_stdin() -> Result<Vec<u8>, Failure> {
 
 /// The current time: the CLI may read the clock, the library never does.
 fn now() -> Timestamp {
-    #[expect(clippy::disallowed_methods, clippy::disallowed_types, reason = "the CLI's default `--at` is now")]
+    #[expect(
+        clippy::disallowed_methods,
+        clippy::disallowed_types,
+        reason = "the CLI's default `--at` is now"
+    )]
     let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     let seconds = elapsed.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     Timestamp::from_unix_seconds(seconds)

@@ -5,8 +5,9 @@
 //! 2. structure: every table is read key by key (unknown keys, types, values, patterns);
 //! 3. resolution: ids are merged across sources, references resolved, cycles found.
 //!
-//! Resolution runs only when no source has a syntax error: a recovered syntax tree can be
-//! missing whole tables, and the reference errors it would cause are noise.
+//! A source with a syntax error gets only its syntax errors reported, and resolution runs
+//! only when no source has one: a recovered syntax tree can miss whole tables, and the
+//! structural and reference errors it would cause are noise.
 
 mod reader;
 
@@ -31,19 +32,33 @@ pub(crate) fn compile(sources: &[Source<'_>]) -> Result<Compiled, LoadErrors> {
     let mut drafts = Vec::with_capacity(sources.len());
     let mut syntax_failed = false;
     for (source_idx, source) in sources.iter().enumerate() {
-        let mut ctx = Ctx { source_name: source.name, text: source.text, errors: Vec::new() };
+        let mut ctx = Ctx {
+            source_name: source.name,
+            text: source.text,
+            errors: Vec::new(),
+        };
         let (document, syntax_errors) = DeTable::parse_recoverable(source.text);
-        for syntax_error in syntax_errors {
+        if syntax_errors.is_empty() {
+            drafts.push(read_document(&mut ctx, document.get_ref(), source_idx));
+        } else {
+            // A recovered tree can miss whole tables: structural errors would be noise.
             syntax_failed = true;
-            let span = syntax_error.span().unwrap_or(0..0);
-            ctx.error(ErrorCode::TomlSyntax, syntax_message(syntax_error.message()), span);
+            for syntax_error in syntax_errors {
+                let span = syntax_error.span().unwrap_or(0..0);
+                ctx.error(
+                    ErrorCode::TomlSyntax,
+                    syntax_message(syntax_error.message()),
+                    span,
+                );
+            }
         }
-        let draft = read_document(&mut ctx, document.get_ref(), source_idx);
         errors.extend(ctx.errors);
-        drafts.push(draft);
     }
     if !syntax_failed {
-        let mut resolver = Resolve { sources, errors: Vec::new() };
+        let mut resolver = Resolve {
+            sources,
+            errors: Vec::new(),
+        };
         let compiled = resolver.resolve(drafts);
         errors.extend(resolver.errors);
         if errors.is_empty() {
@@ -51,7 +66,10 @@ pub(crate) fn compile(sources: &[Source<'_>]) -> Result<Compiled, LoadErrors> {
         }
     }
     errors.sort_by_key(|error| {
-        let source_idx = sources.iter().position(|s| s.name == error.source_name()).unwrap_or(usize::MAX);
+        let source_idx = sources
+            .iter()
+            .position(|s| s.name == error.source_name())
+            .unwrap_or(usize::MAX);
         (source_idx, error.span().start, error.code())
     });
     errors.dedup();
@@ -97,8 +115,9 @@ struct DraftMembers {
 
 struct Draft {
     ruleset: Option<(String, String)>,
-    requirements: Vec<(Ref, DraftRequirement)>,
-    context: Vec<(Ref, FieldRule, bool)>,
+    /// `None` when the definition has errors: the id still resolves references.
+    requirements: Vec<(Ref, Option<DraftRequirement>)>,
+    context: Vec<(Ref, Option<FieldRule>, bool)>,
     groups: Vec<(Ref, DraftMembers)>,
     capabilities: Vec<(Ref, DraftMembers)>,
     operations: Vec<(Ref, DraftMembers)>,
@@ -131,52 +150,121 @@ fn read_document(ctx: &mut Ctx<'_>, document: &DeTable<'_>, source_idx: usize) -
         }
         table.finish(ctx);
     }
-    for_each_entry(ctx, &mut top, "requirements", "requirement", source_idx, |ctx, name, table| {
-        if let Some(requirement) = read_requirement(ctx, table) {
-            draft.requirements.push((name, requirement));
-        }
-    });
-    for_each_entry(ctx, &mut top, "context", "context requirement", source_idx, |ctx, name, table| {
-        if let Some(description) = table.raw("description") {
-            expect_string(ctx, description, "`description`");
-        }
-        let sensitive = table.bool(ctx, "sensitive").unwrap_or(false);
-        if let Some(field) = read_field_rule(ctx, table) {
-            draft.context.push((name, field, sensitive));
-        }
-    });
-    for_each_entry(ctx, &mut top, "groups", "group", source_idx, |ctx, name, table| {
-        let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
-        draft.groups.push((name, members));
-    });
-    for_each_entry(ctx, &mut top, "capabilities", "capability", source_idx, |ctx, name, table| {
-        let members = read_members(ctx, table, source_idx, &["requirements", "groups", "depends_on"]);
-        draft.capabilities.push((name, members));
-    });
-    for_each_entry(ctx, &mut top, "operations", "operation", source_idx, |ctx, name, table| {
-        let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
-        if members.capabilities.is_empty() && members.context.is_empty() {
-            ctx.error(
-                ErrorCode::InvalidValue,
-                format!("operation `{}` needs at least one capability or context requirement", name.name),
-                table.span(),
-            );
-        }
-        draft.operations.push((name, members));
-    });
-    if let Some(mut extend) = top.table(ctx, "extend", "`[extend]`".to_owned()) {
-        for_each_entry(ctx, &mut extend, "groups", "group extension", source_idx, |ctx, name, table| {
+    for_each_entry(
+        ctx,
+        &mut top,
+        "requirements",
+        "requirement",
+        source_idx,
+        |ctx, name, table| {
+            draft
+                .requirements
+                .push((name, read_requirement(ctx, table)));
+        },
+    );
+    for_each_entry(
+        ctx,
+        &mut top,
+        "context",
+        "context requirement",
+        source_idx,
+        |ctx, name, table| {
+            if let Some(description) = table.raw("description") {
+                expect_string(ctx, description, "`description`");
+            }
+            let sensitive = table.bool(ctx, "sensitive").unwrap_or(false);
+            draft
+                .context
+                .push((name, read_field_rule(ctx, table), sensitive));
+        },
+    );
+    for_each_entry(
+        ctx,
+        &mut top,
+        "groups",
+        "group",
+        source_idx,
+        |ctx, name, table| {
             let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
-            draft.extend_groups.push((name, members));
-        });
-        for_each_entry(ctx, &mut extend, "capabilities", "capability extension", source_idx, |ctx, name, table| {
-            let members = read_members(ctx, table, source_idx, &["requirements", "groups", "depends_on"]);
-            draft.extend_capabilities.push((name, members));
-        });
-        for_each_entry(ctx, &mut extend, "operations", "operation extension", source_idx, |ctx, name, table| {
+            draft.groups.push((name, members));
+        },
+    );
+    for_each_entry(
+        ctx,
+        &mut top,
+        "capabilities",
+        "capability",
+        source_idx,
+        |ctx, name, table| {
+            let members = read_members(
+                ctx,
+                table,
+                source_idx,
+                &["requirements", "groups", "depends_on"],
+            );
+            draft.capabilities.push((name, members));
+        },
+    );
+    for_each_entry(
+        ctx,
+        &mut top,
+        "operations",
+        "operation",
+        source_idx,
+        |ctx, name, table| {
             let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
-            draft.extend_operations.push((name, members));
-        });
+            if members.capabilities.is_empty() && members.context.is_empty() {
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!(
+                        "operation `{}` needs at least one capability or context requirement",
+                        name.name
+                    ),
+                    table.span(),
+                );
+            }
+            draft.operations.push((name, members));
+        },
+    );
+    if let Some(mut extend) = top.table(ctx, "extend", "`[extend]`".to_owned()) {
+        for_each_entry(
+            ctx,
+            &mut extend,
+            "groups",
+            "group extension",
+            source_idx,
+            |ctx, name, table| {
+                let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
+                draft.extend_groups.push((name, members));
+            },
+        );
+        for_each_entry(
+            ctx,
+            &mut extend,
+            "capabilities",
+            "capability extension",
+            source_idx,
+            |ctx, name, table| {
+                let members = read_members(
+                    ctx,
+                    table,
+                    source_idx,
+                    &["requirements", "groups", "depends_on"],
+                );
+                draft.extend_capabilities.push((name, members));
+            },
+        );
+        for_each_entry(
+            ctx,
+            &mut extend,
+            "operations",
+            "operation extension",
+            source_idx,
+            |ctx, name, table| {
+                let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
+                draft.extend_operations.push((name, members));
+            },
+        );
         extend.finish(ctx);
     }
     top.finish(ctx);
@@ -192,13 +280,23 @@ fn for_each_entry<'a, 'i>(
     source_idx: usize,
     mut read: impl FnMut(&mut Ctx<'_>, Ref, &mut TableReader<'a, 'i>),
 ) {
-    let Some(entries) = parent.table(ctx, section, format!("`[{section}]`")) else { return };
+    let Some(entries) = parent.table(ctx, section, format!("`[{section}]`")) else {
+        return;
+    };
     for (key, value) in entries.entries() {
         let name: &str = key.get_ref();
         let what = format!("{noun} `{name}`");
         check_identifier(ctx, name, key.span(), noun);
-        let Some(mut table) = TableReader::from_value(ctx, value, what) else { continue };
-        let reference = Ref { name: name.to_owned(), loc: Loc { source_idx, span: key.span() } };
+        let Some(mut table) = TableReader::from_value(ctx, value, what) else {
+            continue;
+        };
+        let reference = Ref {
+            name: name.to_owned(),
+            loc: Loc {
+                source_idx,
+                span: key.span(),
+            },
+        };
         read(ctx, reference, &mut table);
         table.finish(ctx);
     }
@@ -223,7 +321,10 @@ fn expect_string(ctx: &mut Ctx<'_>, value: &Spanned<DeValue<'_>>, what: &str) {
     if !matches!(value.get_ref(), DeValue::String(_)) {
         ctx.error(
             ErrorCode::WrongType,
-            format!("{what} must be a string, found {}", reader::type_name(value.get_ref())),
+            format!(
+                "{what} must be a string, found {}",
+                reader::type_name(value.get_ref())
+            ),
             value.span(),
         );
     }
@@ -244,7 +345,13 @@ fn read_members(
             .string_list(ctx, key, false)
             .unwrap_or_default()
             .into_iter()
-            .map(|item| Ref { loc: Loc { source_idx, span: item.span() }, name: item.into_inner() })
+            .map(|item| Ref {
+                loc: Loc {
+                    source_idx,
+                    span: item.span(),
+                },
+                name: item.into_inner(),
+            })
             .collect();
         match *key {
             "requirements" => members.requirements = refs,
@@ -257,7 +364,10 @@ fn read_members(
     members
 }
 
-fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<DraftRequirement> {
+fn read_requirement(
+    ctx: &mut Ctx<'_>,
+    table: &mut TableReader<'_, '_>,
+) -> Option<DraftRequirement> {
     if let Some(description) = table.raw("description") {
         expect_string(ctx, description, "`description`");
     }
@@ -268,7 +378,13 @@ fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Optio
             "provider" => Some(VerifiedBy::Provider),
             "platform" => Some(VerifiedBy::Platform),
             other => {
-                invalid_choice(ctx, "verified_by", other, &["provider", "platform"], value.span());
+                invalid_choice(
+                    ctx,
+                    "verified_by",
+                    other,
+                    &["provider", "platform"],
+                    value.span(),
+                );
                 None
             }
         },
@@ -280,7 +396,13 @@ fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Optio
             "platform" => Some(Resolver::Platform),
             "provider" => Some(Resolver::Provider),
             other => {
-                invalid_choice(ctx, "resolved_by", other, &["customer", "platform", "provider"], value.span());
+                invalid_choice(
+                    ctx,
+                    "resolved_by",
+                    other,
+                    &["customer", "platform", "provider"],
+                    value.span(),
+                );
                 None
             }
         },
@@ -289,16 +411,24 @@ fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Optio
     let deadline = read_deadline(ctx, table);
     let kind = match kind_name.as_ref().map(|k| k.get_ref().as_str()) {
         None | Some("field") => read_field_rule(ctx, table).map(RequirementKind::Field),
-        Some("acceptance") => read_versions(ctx, table).map(|versions| RequirementKind::Acceptance { versions }),
+        Some("acceptance") => {
+            read_versions(ctx, table).map(|versions| RequirementKind::Acceptance { versions })
+        }
         Some("attestation") => {
             let forms = table.string_list(ctx, "forms", false);
             match forms {
                 None => {
-                    table.missing(ctx, "forms");
+                    if !table.has("forms") {
+                        table.missing(ctx, "forms");
+                    }
                     None
                 }
                 Some(forms) if forms.is_empty() => {
-                    ctx.error(ErrorCode::InvalidValue, format!("`forms` in {} must not be empty", table.what()), table.span());
+                    ctx.error(
+                        ErrorCode::InvalidValue,
+                        format!("`forms` in {} must not be empty", table.what()),
+                        table.span(),
+                    );
                     None
                 }
                 Some(forms) => Some(RequirementKind::Attestation {
@@ -308,7 +438,15 @@ fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Optio
         }
         Some(other) => {
             let span = kind_name.as_ref().map_or(table.span(), Spanned::span);
-            invalid_choice(ctx, "kind", other, &["field", "acceptance", "attestation"], span);
+            invalid_choice(
+                ctx,
+                "kind",
+                other,
+                &["field", "acceptance", "attestation"],
+                span,
+            );
+            // The other keys cannot be judged without a known kind.
+            table.skip(&["path", "optional", "checks", "versions", "forms"]);
             None
         }
     };
@@ -323,12 +461,21 @@ fn read_requirement(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Optio
 
 #[cold]
 fn invalid_choice(ctx: &mut Ctx<'_>, key: &str, value: &str, choices: &[&str], span: Range<usize>) {
-    let list = choices.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+    let list = choices
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let help = match reader::closest(value, choices) {
         Some(suggestion) => format!("did you mean `{suggestion}`? expected one of {list}"),
         None => format!("expected one of {list}"),
     };
-    ctx.error_with_help(ErrorCode::InvalidValue, format!("invalid `{key}` value `{value}`"), span, help);
+    ctx.error_with_help(
+        ErrorCode::InvalidValue,
+        format!("invalid `{key}` value `{value}`"),
+        span,
+        help,
+    );
 }
 
 fn read_deadline(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<Timestamp> {
@@ -339,7 +486,11 @@ fn read_deadline(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<T
         other => {
             ctx.error(
                 ErrorCode::WrongType,
-                format!("`deadline` in {} must be an RFC 3339 timestamp, found {}", table.what(), reader::type_name(other)),
+                format!(
+                    "`deadline` in {} must be an RFC 3339 timestamp, found {}",
+                    table.what(),
+                    reader::type_name(other)
+                ),
                 value.span(),
             );
             return None;
@@ -360,12 +511,20 @@ fn read_deadline(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<T
 
 fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<Vec<TosVersionDef>> {
     let what = table.what().to_owned();
-    let Some(items) = table.tables(ctx, "versions", &|idx| format!("version {} of {what}", idx + 1)) else {
-        table.missing(ctx, "versions");
+    let Some(items) = table.tables(ctx, "versions", &|idx| {
+        format!("version {} of {what}", idx + 1)
+    }) else {
+        if !table.has("versions") {
+            table.missing(ctx, "versions");
+        }
         return None;
     };
     if items.is_empty() {
-        ctx.error(ErrorCode::InvalidValue, format!("`versions` in {what} must not be empty"), table.span());
+        ctx.error(
+            ErrorCode::InvalidValue,
+            format!("`versions` in {what} must not be empty"),
+            table.span(),
+        );
         return None;
     }
     let mut versions = Vec::with_capacity(items.len());
@@ -374,7 +533,7 @@ fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<V
     for mut item in items {
         let id = item.required_string(ctx, "id");
         let languages = item.string_list(ctx, "languages", false);
-        if languages.is_none() {
+        if !item.has("languages") {
             item.missing(ctx, "languages");
         }
         let url = item.required_string(ctx, "url");
@@ -382,19 +541,34 @@ fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<V
         if let Some(url) = &url {
             let text = url.get_ref();
             if !(text.starts_with("https://") || text.starts_with("http://")) {
-                ctx.error(ErrorCode::InvalidValue, format!("`url` in {} must start with `https://` or `http://`", item.what()), url.span());
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!(
+                        "`url` in {} must start with `https://` or `http://`",
+                        item.what()
+                    ),
+                    url.span(),
+                );
                 ok = false;
             }
         }
         if let Some(languages) = &languages {
             if languages.is_empty() {
-                ctx.error(ErrorCode::InvalidValue, format!("`languages` in {} must not be empty", item.what()), item.span());
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!("`languages` in {} must not be empty", item.what()),
+                    item.span(),
+                );
                 ok = false;
             }
         }
         if let Some(id) = &id {
             if !seen.insert(id.get_ref().clone()) {
-                ctx.error(ErrorCode::DuplicateId, format!("version `{}` is listed twice in {what}", id.get_ref()), id.span());
+                ctx.error(
+                    ErrorCode::DuplicateId,
+                    format!("version `{}` is listed twice in {what}", id.get_ref()),
+                    id.span(),
+                );
                 ok = false;
             }
         }
@@ -419,11 +593,17 @@ fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option
     let what = table.what().to_owned();
     let checks = table.tables(ctx, "checks", &|idx| format!("check {} of {what}", idx + 1));
     let Some(paths) = paths else {
-        table.missing(ctx, "path");
+        if !table.has("path") {
+            table.missing(ctx, "path");
+        }
         return None;
     };
     if paths.is_empty() {
-        ctx.error(ErrorCode::InvalidValue, format!("`path` in {what} must not be empty"), table.span());
+        ctx.error(
+            ErrorCode::InvalidValue,
+            format!("`path` in {what} must not be empty"),
+            table.span(),
+        );
         return None;
     }
     let mut parsed_paths = Vec::with_capacity(paths.len());
@@ -450,22 +630,43 @@ fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option
         }
         check.finish(ctx);
     }
-    ok.then_some(FieldRule { paths: parsed_paths, checks: parsed_checks, optional })
+    ok.then_some(FieldRule {
+        paths: parsed_paths,
+        checks: parsed_checks,
+        optional,
+    })
 }
 
 /// Splits `individual.address.line1` into segments.
 fn parse_path(text: &str) -> Option<Vec<String>> {
     let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
     let valid = segments.iter().all(|segment| {
-        !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        !segment.is_empty()
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
     valid.then_some(segments)
 }
 
-const CHECK_KINDS: &[&str] = &["non_empty", "one_of", "pattern", "length", "date_parts", "ip_address"];
+const CHECK_KINDS: &[&str] = &[
+    "non_empty",
+    "one_of",
+    "pattern",
+    "length",
+    "date_parts",
+    "ip_address",
+];
+
+/// Keys a check may have, whatever its kind.
+const CHECK_KEYS: &[&str] = &["values", "pattern", "min", "max", "allow_future"];
 
 fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Check> {
-    let kind = check.required_string(ctx, "kind")?;
+    let Some(kind) = check.required_string(ctx, "kind") else {
+        // Without a kind, the other keys cannot be judged.
+        check.skip(CHECK_KEYS);
+        return None;
+    };
     match kind.get_ref().as_str() {
         "non_empty" => Some(Check::NonEmpty),
         "ip_address" => Some(Check::IpAddress),
@@ -475,28 +676,57 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
         }
         "one_of" => {
             let Some(values) = check.string_list(ctx, "values", false) else {
-                check.missing(ctx, "values");
+                if !check.has("values") {
+                    check.missing(ctx, "values");
+                }
                 return None;
             };
             if values.is_empty() {
-                ctx.error(ErrorCode::InvalidValue, format!("`values` in {} must not be empty", check.what()), check.span());
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!("`values` in {} must not be empty", check.what()),
+                    check.span(),
+                );
                 return None;
             }
             let mut seen = BTreeSet::new();
             for value in &values {
                 if !seen.insert(value.get_ref().as_str()) {
-                    ctx.error(ErrorCode::DuplicateId, format!("value `{}` is listed twice in {}", value.get_ref(), check.what()), value.span());
+                    ctx.error(
+                        ErrorCode::DuplicateId,
+                        format!(
+                            "value `{}` is listed twice in {}",
+                            value.get_ref(),
+                            check.what()
+                        ),
+                        value.span(),
+                    );
                 }
             }
-            Some(Check::OneOf(values.into_iter().map(Spanned::into_inner).collect()))
+            Some(Check::OneOf(
+                values.into_iter().map(Spanned::into_inner).collect(),
+            ))
         }
         "pattern" => {
-            let Some(pattern) = check.required_string(ctx, "pattern") else { return None };
-            match regex_lite::RegexBuilder::new(pattern.get_ref()).size_limit(1 << 20).build() {
+            let Some(pattern) = check.required_string(ctx, "pattern") else {
+                return None;
+            };
+            match regex_lite::RegexBuilder::new(pattern.get_ref())
+                .size_limit(1 << 20)
+                .build()
+            {
                 Ok(regex) => Some(Check::Pattern(regex)),
                 Err(err) => {
-                    let detail = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
-                    ctx.error(ErrorCode::InvalidPattern, format!("invalid pattern in {}: {detail}", check.what()), pattern.span());
+                    let detail = err
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    ctx.error(
+                        ErrorCode::InvalidPattern,
+                        format!("invalid pattern in {}: {detail}", check.what()),
+                        pattern.span(),
+                    );
                     None
                 }
             }
@@ -505,28 +735,47 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
             let min = check.count(ctx, "min");
             let max = check.count(ctx, "max");
             match (&min, &max) {
+                (None, None) if check.has("min") || check.has("max") => None,
                 (None, None) => {
-                    ctx.error(ErrorCode::MissingKey, format!("{} needs `min`, `max` or both", check.what()), check.span());
+                    ctx.error(
+                        ErrorCode::MissingKey,
+                        format!("{} needs `min`, `max` or both", check.what()),
+                        check.span(),
+                    );
                     None
                 }
                 (Some(min_value), Some(max_value)) if min_value.get_ref() > max_value.get_ref() => {
-                    ctx.error(ErrorCode::InvalidValue, format!("`min` is greater than `max` in {}", check.what()), min_value.span());
+                    ctx.error(
+                        ErrorCode::InvalidValue,
+                        format!("`min` is greater than `max` in {}", check.what()),
+                        min_value.span(),
+                    );
                     None
                 }
-                _ => Some(Check::Length { min: min.map(Spanned::into_inner), max: max.map(Spanned::into_inner) }),
+                _ => Some(Check::Length {
+                    min: min.map(Spanned::into_inner),
+                    max: max.map(Spanned::into_inner),
+                }),
             }
         }
         other => {
-            let list = CHECK_KINDS.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+            let list = CHECK_KINDS
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let help = match reader::closest(other, CHECK_KINDS) {
                 Some(suggestion) => format!("did you mean `{suggestion}`? known kinds: {list}"),
                 None => format!("known kinds: {list}"),
             };
-            ctx.error_with_help(ErrorCode::UnknownCheckKind, format!("unknown check kind `{other}` in {}", check.what()), kind.span(), help);
-            // Mark the other keys as known so they are not reported twice.
-            for key in ["values", "pattern", "min", "max", "allow_future"] {
-                check.raw(key);
-            }
+            ctx.error_with_help(
+                ErrorCode::UnknownCheckKind,
+                format!("unknown check kind `{other}` in {}", check.what()),
+                kind.span(),
+                help,
+            );
+            // The other keys cannot be judged without a known kind.
+            check.skip(CHECK_KEYS);
             None
         }
     }
@@ -545,13 +794,21 @@ impl Resolve<'_, '_> {
     }
 
     fn make_error(&self, code: ErrorCode, message: String, loc: &Loc) -> LoadError {
-        let (name, text) = self.sources.get(loc.source_idx).map_or(("", ""), |s| (s.name, s.text));
+        let (name, text) = self
+            .sources
+            .get(loc.source_idx)
+            .map_or(("", ""), |s| (s.name, s.text));
         LoadError::new(code, message, name, text, loc.span.clone())
     }
 
     fn location(&self, loc: &Loc) -> String {
         let error = self.make_error(ErrorCode::DuplicateId, String::new(), loc);
-        format!("{}:{}:{}", error.source_name(), error.line(), error.column())
+        format!(
+            "{}:{}:{}",
+            error.source_name(),
+            error.line(),
+            error.column()
+        )
     }
 
     /// Collects `(name, item)` pairs into a map, reporting duplicates.
@@ -561,7 +818,11 @@ impl Resolve<'_, '_> {
             if let Some((first, _)) = map.get(&reference.name) {
                 let help = format!("first defined at {}", self.location(first));
                 let error = self
-                    .make_error(ErrorCode::DuplicateId, format!("{noun} `{}` is defined twice", reference.name), &reference.loc)
+                    .make_error(
+                        ErrorCode::DuplicateId,
+                        format!("{noun} `{}` is defined twice", reference.name),
+                        &reference.loc,
+                    )
                     .with_help(help);
                 self.errors.push(error);
                 continue;
@@ -577,7 +838,11 @@ impl Resolve<'_, '_> {
             hasher.update((source.text.len() as u64).to_le_bytes());
             hasher.update(source.text.as_bytes());
         }
-        let hash: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
 
         let mut ids = Vec::new();
         let mut versions = Vec::new();
@@ -595,7 +860,12 @@ impl Resolve<'_, '_> {
                 versions.push(version);
             }
             requirements.extend(draft.requirements);
-            context.extend(draft.context.into_iter().map(|(r, field, sensitive)| (r, (field, sensitive))));
+            context.extend(
+                draft
+                    .context
+                    .into_iter()
+                    .map(|(r, field, sensitive)| (r, (field, sensitive))),
+            );
             groups.extend(draft.groups);
             capabilities.extend(draft.capabilities);
             operations.extend(draft.operations);
@@ -628,7 +898,13 @@ impl Resolve<'_, '_> {
         let mut group_sets: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
         for name in &group_names {
             let mut stack = Vec::new();
-            self.expand_group(name, &groups, &requirement_keys, &mut group_sets, &mut stack);
+            self.expand_group(
+                name,
+                &groups,
+                &requirement_keys,
+                &mut group_sets,
+                &mut stack,
+            );
         }
 
         // Capabilities: own requirements and groups.
@@ -645,13 +921,19 @@ impl Resolve<'_, '_> {
             for reference in &members.groups {
                 match group_sets.get(&reference.name) {
                     Some(group_set) => set.extend(group_set.iter().copied()),
-                    None => self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>()),
+                    None => {
+                        self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>())
+                    }
                 }
             }
             let mut deps = BTreeSet::new();
             for reference in &members.depends_on {
                 if reference.name == *name {
-                    self.error(ErrorCode::Cycle, format!("capability `{name}` depends on itself"), &reference.loc);
+                    self.error(
+                        ErrorCode::Cycle,
+                        format!("capability `{name}` depends on itself"),
+                        &reference.loc,
+                    );
                     continue;
                 }
                 if let Some(idx) = self.lookup(&capability_names, reference, "capability") {
@@ -680,7 +962,10 @@ impl Resolve<'_, '_> {
             }
             compiled_operations.insert(
                 name.clone(),
-                OperationDef { capabilities: caps.into_iter().collect(), context: ctx.into_iter().collect() },
+                OperationDef {
+                    capabilities: caps.into_iter().collect(),
+                    context: ctx.into_iter().collect(),
+                },
             );
         }
 
@@ -694,9 +979,11 @@ impl Resolve<'_, '_> {
                 depends_on: deps,
             })
             .collect();
+        // Definitions with errors (`None`) have been reported; the result is discarded.
         let compiled_requirements = requirements
             .into_iter()
-            .map(|(key, (_, draft))| RequirementDef {
+            .filter_map(|(key, (_, draft))| Some((key, draft?)))
+            .map(|(key, draft)| RequirementDef {
                 key,
                 kind: draft.kind,
                 verified_by: draft.verified_by,
@@ -707,7 +994,13 @@ impl Resolve<'_, '_> {
             .collect();
         let compiled_context = context
             .into_iter()
-            .map(|(key, (_, (field, sensitive)))| ContextDef { key, field, sensitive })
+            .filter_map(|(key, (_, (field, sensitive)))| {
+                Some(ContextDef {
+                    key,
+                    field: field?,
+                    sensitive,
+                })
+            })
             .collect();
         Compiled {
             id: ids.join("+"),
@@ -720,7 +1013,13 @@ impl Resolve<'_, '_> {
         }
     }
 
-    fn merge_into(&mut self, map: &mut BTreeMap<String, (Loc, DraftMembers)>, noun: &str, reference: Ref, members: DraftMembers) {
+    fn merge_into(
+        &mut self,
+        map: &mut BTreeMap<String, (Loc, DraftMembers)>,
+        noun: &str,
+        reference: Ref,
+        members: DraftMembers,
+    ) {
         match map.get_mut(&reference.name) {
             Some((_, existing)) => {
                 existing.requirements.extend(members.requirements);
@@ -739,7 +1038,11 @@ impl Resolve<'_, '_> {
     #[cold]
     fn unknown(&mut self, reference: &Ref, noun: &str, known: &[&String]) {
         let candidates: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
-        let mut error = self.make_error(ErrorCode::UnknownReference, format!("unknown {noun} `{}`", reference.name), &reference.loc);
+        let mut error = self.make_error(
+            ErrorCode::UnknownReference,
+            format!("unknown {noun} `{}`", reference.name),
+            &reference.loc,
+        );
         if let Some(suggestion) = reader::closest(&reference.name, &candidates) {
             error = error.with_help(format!("did you mean `{suggestion}`?"));
         }
@@ -768,12 +1071,20 @@ impl Resolve<'_, '_> {
         if let Some(set) = done.get(name) {
             return set.clone();
         }
-        let Some((loc, members)) = groups.get(name) else { return BTreeSet::new() };
+        let Some((loc, members)) = groups.get(name) else {
+            return BTreeSet::new();
+        };
         if stack.iter().any(|entry| entry == name) {
             let mut chain = stack.clone();
             chain.push(name.to_owned());
             let first = chain.iter().position(|entry| entry == name).unwrap_or(0);
-            let cycle = chain.get(first..).unwrap_or(&[]).iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" -> ");
+            let cycle = chain
+                .get(first..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" -> ");
             self.error(ErrorCode::Cycle, format!("group cycle: {cycle}"), loc);
             done.insert(name.to_owned(), BTreeSet::new());
             return BTreeSet::new();
@@ -787,7 +1098,13 @@ impl Resolve<'_, '_> {
         }
         for reference in &members.groups {
             if groups.contains_key(&reference.name) {
-                set.extend(self.expand_group(&reference.name, groups, requirement_keys, done, stack));
+                set.extend(self.expand_group(
+                    &reference.name,
+                    groups,
+                    requirement_keys,
+                    done,
+                    stack,
+                ));
             } else {
                 let names: Vec<&String> = groups.keys().collect();
                 self.unknown(reference, "group", &names);
@@ -838,7 +1155,12 @@ impl Resolve<'_, '_> {
                         }
                         Some(1) => {
                             let first = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
-                            let mut cycle: Vec<usize> = stack.get(first..).unwrap_or(&[]).iter().map(|(n, _)| *n).collect();
+                            let mut cycle: Vec<usize> = stack
+                                .get(first..)
+                                .unwrap_or(&[])
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect();
                             let mut key = cycle.clone();
                             key.sort_unstable();
                             if reported.insert(key) {
@@ -851,7 +1173,11 @@ impl Resolve<'_, '_> {
                                     .join(" -> ");
                                 if let Some(loc) = locs.get(child) {
                                     let loc = (*loc).clone();
-                                    self.error(ErrorCode::Cycle, format!("capability dependency cycle: {text}"), &loc);
+                                    self.error(
+                                        ErrorCode::Cycle,
+                                        format!("capability dependency cycle: {text}"),
+                                        &loc,
+                                    );
                                 }
                             }
                         }

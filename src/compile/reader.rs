@@ -30,7 +30,8 @@ impl Ctx<'_> {
         span: Range<usize>,
         help: String,
     ) {
-        let error = LoadError::new(code, message, self.source_name, self.text, span).with_help(help);
+        let error =
+            LoadError::new(code, message, self.source_name, self.text, span).with_help(help);
         self.errors.push(error);
     }
 }
@@ -49,7 +50,12 @@ pub(crate) struct TableReader<'a, 'i> {
 impl<'a, 'i> TableReader<'a, 'i> {
     /// `what` names the table in messages, e.g. ``capability `tradeCrypto` ``.
     pub(crate) fn new(table: &'a DeTable<'i>, span: Range<usize>, what: String) -> Self {
-        TableReader { table, span, what, asked: Vec::new() }
+        TableReader {
+            table,
+            span,
+            what,
+            asked: Vec::new(),
+        }
     }
 
     /// Reads `value` as a table, or reports a type error.
@@ -71,6 +77,16 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
+    /// Whether `key` is present (without marking it known).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.table.get(key).is_some()
+    }
+
+    /// Marks keys as known without reading them (after an error that makes them moot).
+    pub(crate) fn skip(&mut self, keys: &[&'static str]) {
+        self.asked.extend_from_slice(keys);
+    }
+
     pub(crate) fn span(&self) -> Range<usize> {
         self.span.clone()
     }
@@ -86,12 +102,25 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     /// Entries of this table, for tables keyed by user ids.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (&'a Spanned<std::borrow::Cow<'i, str>>, &'a Spanned<DeValue<'i>>)> {
+    pub(crate) fn entries(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            &'a Spanned<std::borrow::Cow<'i, str>>,
+            &'a Spanned<DeValue<'i>>,
+        ),
+    > {
         self.table.iter()
     }
 
     #[cold]
-    fn wrong_type(&self, ctx: &mut Ctx<'_>, key: &str, expected: &str, value: &Spanned<DeValue<'_>>) {
+    fn wrong_type(
+        &self,
+        ctx: &mut Ctx<'_>,
+        key: &str,
+        expected: &str,
+        value: &Spanned<DeValue<'_>>,
+    ) {
         ctx.error(
             ErrorCode::WrongType,
             format!(
@@ -123,7 +152,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
         }
     }
 
-    pub(crate) fn required_string(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<SpannedString> {
+    pub(crate) fn required_string(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: &'static str,
+    ) -> Option<SpannedString> {
         if self.table.get(key).is_none() {
             self.asked.push(key);
             self.missing(ctx, key);
@@ -182,7 +215,9 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.iter() {
                     match item.get_ref() {
-                        DeValue::String(text) => out.push(Spanned::new(item.span(), text.to_string())),
+                        DeValue::String(text) => {
+                            out.push(Spanned::new(item.span(), text.to_string()))
+                        }
                         other => ctx.error(
                             ErrorCode::WrongType,
                             format!(
@@ -197,7 +232,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
                 Some(out)
             }
             _ => {
-                let expected = if accept_single { "a string or an array of strings" } else { "an array of strings" };
+                let expected = if accept_single {
+                    "a string or an array of strings"
+                } else {
+                    "an array of strings"
+                };
                 self.wrong_type(ctx, key, expected, value);
                 None
             }
@@ -205,7 +244,12 @@ impl<'a, 'i> TableReader<'a, 'i> {
     }
 
     /// A table of tables keyed by id (e.g. `[requirements.firstName]`).
-    pub(crate) fn table(&mut self, ctx: &mut Ctx<'_>, key: &'static str, what: String) -> Option<TableReader<'a, 'i>> {
+    pub(crate) fn table(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        key: &'static str,
+        what: String,
+    ) -> Option<TableReader<'a, 'i>> {
         let value = self.raw(key)?;
         TableReader::from_value(ctx, value, what)
     }
@@ -250,7 +294,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
                     let mut allowed = self.asked.clone();
                     allowed.sort_unstable();
                     allowed.dedup();
-                    let list = allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                    let list = allowed
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     ctx.error_with_help(
                         ErrorCode::UnknownKey,
                         message,
@@ -294,9 +342,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = Vec::with_capacity(b_chars.len() + 1);
         current.push(i + 1);
         for (j, b_char) in b_chars.iter().enumerate() {
-            let substitution = previous.get(j).copied().unwrap_or(usize::MAX).saturating_add(usize::from(a_char != *b_char));
-            let insertion = current.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
-            let deletion = previous.get(j + 1).copied().unwrap_or(usize::MAX).saturating_add(1);
+            let substitution = previous
+                .get(j)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(usize::from(a_char != *b_char));
+            let insertion = current
+                .get(j)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
+            let deletion = previous
+                .get(j + 1)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
             current.push(substitution.min(insertion).min(deletion));
         }
         previous = current;
@@ -310,7 +370,10 @@ mod tests {
 
     #[test]
     fn suggests_close_keys() {
-        assert_eq!(closest("requirments", &["requirements", "groups"]), Some("requirements"));
+        assert_eq!(
+            closest("requirments", &["requirements", "groups"]),
+            Some("requirements")
+        );
         assert_eq!(closest("zzz", &["requirements", "groups"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);

@@ -12,8 +12,12 @@ use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
     FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
 };
-use crate::ruleset::{Compiled, RequirementDef, RequirementKind, RuleSet, TosVersionDef, VerifiedBy};
-use crate::snapshot::{ProviderCapabilityStatus, ProviderRequirement, ProviderRequirementStatus, Snapshot};
+use crate::ruleset::{
+    Compiled, RequirementDef, RequirementKind, RuleSet, TosVersionDef, VerifiedBy,
+};
+use crate::snapshot::{
+    ProviderCapabilityStatus, ProviderRequirement, ProviderRequirementStatus, Snapshot,
+};
 use crate::time::Timestamp;
 
 /// Where a capability stands before requirements are considered.
@@ -22,7 +26,9 @@ enum Standing {
     Inactive,
     Unrequested,
     /// Requested and not inactive; `provider_active` when the provider reported it active.
-    Live { provider_active: bool },
+    Live {
+        provider_active: bool,
+    },
 }
 
 /// One source of a requirement's status (the provider's entry, or the snapshot's own data).
@@ -45,7 +51,11 @@ impl Part {
     }
 
     fn due(deadline: Option<Timestamp>) -> Part {
-        Part { status: Some(RequirementStatus::Due), due_items: vec![deadline], ..Part::default() }
+        Part {
+            status: Some(RequirementStatus::Due),
+            due_items: vec![deadline],
+            ..Part::default()
+        }
     }
 }
 
@@ -65,7 +75,9 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
             } else if !requested {
                 Standing::Unrequested
             } else {
-                Standing::Live { provider_active: status == Some(ProviderCapabilityStatus::Active) }
+                Standing::Live {
+                    provider_active: status == Some(ProviderCapabilityStatus::Active),
+                }
             }
         })
         .collect();
@@ -81,7 +93,10 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
     for (capability, standing) in compiled.capabilities.iter().zip(&standings) {
         if matches!(standing, Standing::Live { .. }) {
             for &requirement_idx in &capability.requirements {
-                needed_by.entry(requirement_idx).or_default().insert(&capability.name);
+                needed_by
+                    .entry(requirement_idx)
+                    .or_default()
+                    .insert(&capability.name);
             }
         }
     }
@@ -99,11 +114,22 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
     for key in keys {
         let definition_idx = compiled.requirement_idx(key);
         let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
-        let provider_entry = snapshot.requirements.as_ref().and_then(|listed| listed.get(key));
-        let mut impact: BTreeSet<&str> =
-            definition_idx.and_then(|idx| needed_by.get(&idx)).cloned().unwrap_or_default();
+        let provider_entry = snapshot
+            .requirements
+            .as_ref()
+            .and_then(|listed| listed.get(key));
+        let mut impact: BTreeSet<&str> = definition_idx
+            .and_then(|idx| needed_by.get(&idx))
+            .cloned()
+            .unwrap_or_default();
         if let Some(entry) = provider_entry {
-            impact.extend(entry.impact.iter().map(String::as_str).filter(|name| is_live(name)));
+            impact.extend(
+                entry
+                    .impact
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|name| is_live(name)),
+            );
         }
         let is_needed = definition_idx.is_some_and(|idx| needed_by.contains_key(&idx));
 
@@ -140,16 +166,27 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
     let mut allowed = Vec::new();
     for (idx, capability) in compiled.capabilities.iter().enumerate() {
         let standing = standings.get(idx).copied().unwrap_or(Standing::Unrequested);
-        let status = statuses.get(idx).copied().unwrap_or(CapabilityStatus::Pending);
-        let requested = snapshot.capabilities.get(&capability.name).is_some_and(|e| e.requested);
-        capabilities.insert(capability.name.clone(), CapabilityState { requested, status });
+        let status = statuses
+            .get(idx)
+            .copied()
+            .unwrap_or(CapabilityStatus::Pending);
+        let requested = snapshot
+            .capabilities
+            .get(&capability.name)
+            .is_some_and(|e| e.requested);
+        capabilities.insert(
+            capability.name.clone(),
+            CapabilityState { requested, status },
+        );
         match status {
             // (h)
             CapabilityStatus::Active => allowed.push(capability.name.clone()),
             CapabilityStatus::Pending => {
                 let blocking = requirements
                     .iter()
-                    .filter(|(_, r)| r.blocking && r.impact.iter().any(|name| *name == capability.name))
+                    .filter(|(_, r)| {
+                        r.blocking && r.impact.iter().any(|name| *name == capability.name)
+                    })
                     .map(|(key, _)| key.clone())
                     .collect();
                 let dependencies = capability
@@ -158,10 +195,19 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
                     .filter(|&&dep| statuses.get(dep) != Some(&CapabilityStatus::Active))
                     .filter_map(|&dep| compiled.capabilities.get(dep).map(|c| c.name.clone()))
                     .collect();
-                let provider = !matches!(standing, Standing::Live { provider_active: true });
+                let provider = !matches!(
+                    standing,
+                    Standing::Live {
+                        provider_active: true
+                    }
+                );
                 waiting_on.insert(
                     capability.name.clone(),
-                    WaitingOn { requirements: blocking, capabilities: dependencies, provider },
+                    WaitingOn {
+                        requirements: blocking,
+                        capabilities: dependencies,
+                        provider,
+                    },
                 );
             }
             CapabilityStatus::Unrequested | CapabilityStatus::Inactive => {}
@@ -173,7 +219,9 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
     let mut warnings = snapshot.warnings.clone();
     for name in snapshot.capabilities.keys() {
         if compiled.capability_idx(name).is_none() {
-            warnings.push(format!("capability `{name}` is not in the ruleset and was ignored"));
+            warnings.push(format!(
+                "capability `{name}` is not in the ruleset and was ignored"
+            ));
         }
     }
     Evaluation {
@@ -249,14 +297,20 @@ fn capability_statuses(
 
 /// (d) The provider's view of a requirement it lists.
 fn provider_part(entry: &ProviderRequirement, definition: Option<&RequirementDef>) -> Part {
-    let mut part = Part { tax_forms: entry.tax_forms.clone(), ..Part::default() };
+    let mut part = Part {
+        tax_forms: entry.tax_forms.clone(),
+        ..Part::default()
+    };
     part.tos_versions = entry
         .tos_versions
         .iter()
         .map(|version| TosVersion {
             version_id: version.version_id.clone(),
             languages: version.languages.clone(),
-            url: version.url.clone().or_else(|| rule_url(definition, &version.version_id)),
+            url: version
+                .url
+                .clone()
+                .or_else(|| rule_url(definition, &version.version_id)),
             deadline: version.deadline,
         })
         .collect();
@@ -267,12 +321,15 @@ fn provider_part(entry: &ProviderRequirement, definition: Option<&RequirementDef
             if entry.tos_versions.is_empty() {
                 part.due_items.push(entry.deadline);
             } else {
-                part.due_items.extend(entry.tos_versions.iter().map(|version| version.deadline));
+                part.due_items
+                    .extend(entry.tos_versions.iter().map(|version| version.deadline));
             }
             RequirementStatus::Due
         }
         ProviderRequirementStatus::PastDue => RequirementStatus::PastDue,
-        ProviderRequirementStatus::Pending | ProviderRequirementStatus::Unknown => RequirementStatus::Pending,
+        ProviderRequirementStatus::Pending | ProviderRequirementStatus::Unknown => {
+            RequirementStatus::Pending
+        }
         ProviderRequirementStatus::Rejected => RequirementStatus::Rejected,
         ProviderRequirementStatus::EventuallyDue => RequirementStatus::EventuallyDue,
     });
@@ -286,9 +343,10 @@ fn provider_part(entry: &ProviderRequirement, definition: Option<&RequirementDef
 
 fn rule_url(definition: Option<&RequirementDef>, version_id: &str) -> Option<String> {
     match &definition?.kind {
-        RequirementKind::Acceptance { versions } => {
-            versions.iter().find(|v| v.id == version_id).map(|v| v.url.clone())
-        }
+        RequirementKind::Acceptance { versions } => versions
+            .iter()
+            .find(|v| v.id == version_id)
+            .map(|v| v.url.clone()),
         _ => None,
     }
 }
@@ -306,12 +364,17 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
             }
             FieldOutcome::NotYet { path, valid_from } => {
                 let mut part = Part::due(definition.deadline);
-                part.errors.push(FieldError { code: "date_in_future", path });
+                part.errors.push(FieldError {
+                    code: "date_in_future",
+                    path,
+                });
                 part.transitions.push(valid_from);
                 part
             }
         },
-        RequirementKind::Acceptance { versions } => acceptance_part(definition, versions, snapshot, at),
+        RequirementKind::Acceptance { versions } => {
+            acceptance_part(definition, versions, snapshot, at)
+        }
         RequirementKind::Attestation { forms } => {
             let mut part = Part::met();
             for form in forms {
@@ -324,7 +387,10 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
                         met = true;
                     } else {
                         part.transitions.push(attestation.accepted_at);
-                        part.errors.push(FieldError { code: "accepted_after_at", path: format!("/taxAttestations/{idx}/acceptedAt") });
+                        part.errors.push(FieldError {
+                            code: "accepted_after_at",
+                            path: format!("/taxAttestations/{idx}/acceptedAt"),
+                        });
                     }
                 }
                 if !met {
@@ -344,7 +410,12 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
 
 /// (d) Each version needs an acceptance with its id, a language it offers and an
 /// `acceptedAt` not after `at`.
-fn acceptance_part(definition: &RequirementDef, versions: &[TosVersionDef], snapshot: &Snapshot, at: Timestamp) -> Part {
+fn acceptance_part(
+    definition: &RequirementDef,
+    versions: &[TosVersionDef],
+    snapshot: &Snapshot,
+    at: Timestamp,
+) -> Part {
     let mut part = Part::met();
     for version in versions {
         let mut accepted = false;
@@ -355,9 +426,15 @@ fn acceptance_part(definition: &RequirementDef, versions: &[TosVersionDef], snap
                 continue;
             }
             if !version.languages.contains(&acceptance.language) {
-                errors.push(FieldError { code: "unsupported_tos_language", path: format!("/tosAcceptances/{idx}/language") });
+                errors.push(FieldError {
+                    code: "unsupported_tos_language",
+                    path: format!("/tosAcceptances/{idx}/language"),
+                });
             } else if acceptance.accepted_at > at {
-                errors.push(FieldError { code: "accepted_after_at", path: format!("/tosAcceptances/{idx}/acceptedAt") });
+                errors.push(FieldError {
+                    code: "accepted_after_at",
+                    path: format!("/tosAcceptances/{idx}/acceptedAt"),
+                });
                 transitions.push(acceptance.accepted_at);
             } else {
                 accepted = true;
@@ -392,7 +469,11 @@ fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 
 /// (d, e) Combines the parts of one requirement: the stricter status wins, deadlines turn
 /// `due` into `past_due` or a grace period. `None` when every part is met.
-fn combine(parts: Vec<Part>, at: Timestamp, transitions: &mut Vec<Timestamp>) -> Option<Outstanding> {
+fn combine(
+    parts: Vec<Part>,
+    at: Timestamp,
+    transitions: &mut Vec<Timestamp>,
+) -> Option<Outstanding> {
     let mut status: Option<RequirementStatus> = None;
     let mut blocking = false;
     let mut deadline: Option<Timestamp> = None;
@@ -423,7 +504,9 @@ fn combine(parts: Vec<Part>, at: Timestamp, transitions: &mut Vec<Timestamp>) ->
                 }
             }
             RequirementStatus::EventuallyDue => {}
-            RequirementStatus::Pending | RequirementStatus::Rejected | RequirementStatus::PastDue => {
+            RequirementStatus::Pending
+            | RequirementStatus::Rejected
+            | RequirementStatus::PastDue => {
                 blocking = true;
             }
         }
@@ -432,7 +515,10 @@ fn combine(parts: Vec<Part>, at: Timestamp, transitions: &mut Vec<Timestamp>) ->
         }
         status = Some(status.map_or(effective, |current| current.max(effective)));
         for version in part.tos_versions {
-            match tos_versions.iter_mut().find(|v| v.version_id == version.version_id) {
+            match tos_versions
+                .iter_mut()
+                .find(|v| v.version_id == version.version_id)
+            {
                 Some(existing) => {
                     existing.deadline = earliest(existing.deadline, version.deadline);
                     if existing.url.is_none() {
@@ -465,7 +551,12 @@ fn combine(parts: Vec<Part>, at: Timestamp, transitions: &mut Vec<Timestamp>) ->
     })
 }
 
-pub(crate) fn check(rules: &RuleSet, snapshot: &Snapshot, operation: &str, at: Timestamp) -> Result<Decision, CheckError> {
+pub(crate) fn check(
+    rules: &RuleSet,
+    snapshot: &Snapshot,
+    operation: &str,
+    at: Timestamp,
+) -> Result<Decision, CheckError> {
     let compiled = &*rules.inner;
     let Some(definition) = compiled.operations.get(operation) else {
         return Err(CheckError::unknown_operation(operation));
@@ -485,7 +576,9 @@ pub(crate) fn check(rules: &RuleSet, snapshot: &Snapshot, operation: &str, at: T
         .collect();
     let mut invalid_context = Vec::new();
     for &idx in &definition.context {
-        let Some(context) = compiled.context.get(idx) else { continue };
+        let Some(context) = compiled.context.get(idx) else {
+            continue;
+        };
         let problem = match checks::check_field(&context.field, snapshot, at) {
             FieldOutcome::Met => None,
             FieldOutcome::Missing { path } => Some(("missing", path)),
@@ -493,7 +586,11 @@ pub(crate) fn check(rules: &RuleSet, snapshot: &Snapshot, operation: &str, at: T
             FieldOutcome::NotYet { path, .. } => Some(("date_in_future", path)),
         };
         if let Some((code, path)) = problem {
-            invalid_context.push(ContextProblem { field: context.key.clone(), code, path });
+            invalid_context.push(ContextProblem {
+                field: context.key.clone(),
+                code,
+                path,
+            });
         }
     }
     let requirements: BTreeMap<String, Outstanding> = evaluation
@@ -504,13 +601,21 @@ pub(crate) fn check(rules: &RuleSet, snapshot: &Snapshot, operation: &str, at: T
     let (error_type, error_message) = if !unauthorized_capabilities.is_empty() {
         let message = format!(
             "customer is not authorized for `{operation}`: {} not active",
-            unauthorized_capabilities.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            unauthorized_capabilities
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         (Some(DenialType::CustomerNotAuthorized), Some(message))
     } else if !invalid_context.is_empty() {
         let message = format!(
             "`{operation}` needs request context: {}",
-            invalid_context.iter().map(|c| format!("`{}` ({})", c.field, c.code)).collect::<Vec<_>>().join(", ")
+            invalid_context
+                .iter()
+                .map(|c| format!("`{}` ({})", c.field, c.code))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         (Some(DenialType::InvalidRequest), Some(message))
     } else {

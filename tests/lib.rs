@@ -1,0 +1,14 @@
+//! The integration test binary: the public API only (`use capgate::*`), data-driven.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::missing_panics_doc,
+    reason = "tests fail by panicking"
+)]
+
+mod corpus;
+mod properties;
+mod public_api;
