@@ -182,9 +182,9 @@ mod tests {
     }
 
     #[track_caller]
-    fn check(check: Check, json: &str, expected: Result<(), &str>) {
+    fn check(check: &Check, json: &str, expected: Result<(), &str>) {
         let value = Json::parse(json).unwrap();
-        let actual = match run_check(&check, &value, at()) {
+        let actual = match run_check(check, &value, at()) {
             CheckResult::Pass => Ok(()),
             CheckResult::Fail(code) => Err(code),
             CheckResult::NotYet(_) => Err("not_yet"),
@@ -194,21 +194,21 @@ mod tests {
 
     #[test]
     fn non_empty() {
-        check(Check::NonEmpty, r#""Jane""#, Ok(()));
-        check(Check::NonEmpty, r#""""#, Err("empty"));
-        check(Check::NonEmpty, r#""  \t""#, Err("empty"));
-        check(Check::NonEmpty, "[]", Err("empty"));
-        check(Check::NonEmpty, "{}", Err("empty"));
-        check(Check::NonEmpty, "0", Ok(()));
+        check(&Check::NonEmpty, r#""Jane""#, Ok(()));
+        check(&Check::NonEmpty, r#""""#, Err("empty"));
+        check(&Check::NonEmpty, r#""  \t""#, Err("empty"));
+        check(&Check::NonEmpty, "[]", Err("empty"));
+        check(&Check::NonEmpty, "{}", Err("empty"));
+        check(&Check::NonEmpty, "0", Ok(()));
     }
 
     #[test]
     fn one_of() {
         let values = || Check::OneOf(vec!["salary".into(), "savings".into()]);
-        check(values(), r#""salary""#, Ok(()));
-        check(values(), r#""employment""#, Err("value_not_allowed"));
-        check(values(), r#""Salary""#, Err("value_not_allowed"));
-        check(values(), "1", Err("invalid_type"));
+        check(&values(), r#""salary""#, Ok(()));
+        check(&values(), r#""employment""#, Err("value_not_allowed"));
+        check(&values(), r#""Salary""#, Err("value_not_allowed"));
+        check(&values(), "1", Err("invalid_type"));
     }
 
     #[test]
@@ -219,10 +219,10 @@ mod tests {
                     .unwrap(),
             )
         };
-        check(ssn(), r#""123-45-6789""#, Ok(()));
-        check(ssn(), r#""***-**-6789""#, Ok(()));
-        check(ssn(), r#""123456789""#, Err("invalid_format"));
-        check(ssn(), "123456789", Err("invalid_type"));
+        check(&ssn(), r#""123-45-6789""#, Ok(()));
+        check(&ssn(), r#""***-**-6789""#, Ok(()));
+        check(&ssn(), r#""123456789""#, Err("invalid_format"));
+        check(&ssn(), "123456789", Err("invalid_type"));
     }
 
     #[test]
@@ -231,28 +231,28 @@ mod tests {
             min: Some(2),
             max: Some(3),
         };
-        check(bounds(), r#""ab""#, Ok(()));
-        check(bounds(), r#""ééé""#, Ok(()));
-        check(bounds(), r#""a""#, Err("too_short"));
-        check(bounds(), r#""abcd""#, Err("too_long"));
-        check(bounds(), "[]", Err("invalid_type"));
+        check(&bounds(), r#""ab""#, Ok(()));
+        check(&bounds(), r#""ééé""#, Ok(()));
+        check(&bounds(), r#""a""#, Err("too_short"));
+        check(&bounds(), r#""abcd""#, Err("too_long"));
+        check(&bounds(), "[]", Err("invalid_type"));
     }
 
     #[test]
     fn ip_address() {
-        check(Check::IpAddress, r#""203.0.113.10""#, Ok(()));
-        check(Check::IpAddress, r#""2001:db8::1""#, Ok(()));
+        check(&Check::IpAddress, r#""203.0.113.10""#, Ok(()));
+        check(&Check::IpAddress, r#""2001:db8::1""#, Ok(()));
         check(
-            Check::IpAddress,
+            &Check::IpAddress,
             r#""999.1.1.1""#,
             Err("invalid_ip_address"),
         );
         check(
-            Check::IpAddress,
+            &Check::IpAddress,
             r#""203.0.113.10 ""#,
             Err("invalid_ip_address"),
         );
-        check(Check::IpAddress, "true", Err("invalid_type"));
+        check(&Check::IpAddress, "true", Err("invalid_type"));
     }
 
     #[test]
@@ -261,83 +261,83 @@ mod tests {
             allow_future: false,
         };
         check(
-            dob(),
+            &dob(),
             r#"{"day": "7", "month": "7", "year": "1990"}"#,
             Ok(()),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "07", "month": "07", "year": "1990"}"#,
             Ok(()),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "29", "month": "2", "year": "2024"}"#,
             Ok(()),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "29", "month": "2", "year": "2023"}"#,
             Err("invalid_date"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "31", "month": "02", "year": "1990"}"#,
             Err("invalid_date"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "32", "month": "1", "year": "1990"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "0", "month": "1", "year": "1990"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "007", "month": "1", "year": "1990"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "1", "month": "13", "year": "1990"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "1", "month": "1", "year": "90"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "+1", "month": "1", "year": "1990"}"#,
             Err("invalid_format"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "1", "month": "1"}"#,
             Err("incomplete_date"),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": 1, "month": "1", "year": "1990"}"#,
             Err("invalid_type"),
         );
-        check(dob(), r#""1990-01-01""#, Err("invalid_type"));
+        check(&dob(), r#""1990-01-01""#, Err("invalid_type"));
         check(
-            dob(),
+            &dob(),
             r#"{"day": "22", "month": "11", "year": "2026"}"#,
             Ok(()),
         );
         check(
-            dob(),
+            &dob(),
             r#"{"day": "23", "month": "11", "year": "2026"}"#,
             Err("not_yet"),
         );
         check(
-            Check::DateParts { allow_future: true },
+            &Check::DateParts { allow_future: true },
             r#"{"day": "1", "month": "1", "year": "2990"}"#,
             Ok(()),
         );

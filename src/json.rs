@@ -76,7 +76,7 @@ impl Json {
     }
 }
 
-/// A message for a serde_json error that repeats no input text.
+/// A message for a `serde_json` error that repeats no input text.
 fn syntax_message(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match error.classify() {

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 
-
 use crate::error::{CheckError, LoadErrors};
 use crate::evaluation::{Decision, Evaluation};
 use crate::snapshot::Snapshot;

@@ -81,7 +81,7 @@ pub(crate) struct ProviderRequirement {
     pub(crate) tax_forms: Vec<String>,
 }
 
-/// A ToS version listed by the provider under `requirements.tos.tosVersions`.
+/// A `ToS` version listed by the provider under `requirements.tos.tosVersions`.
 #[derive(Clone, Debug)]
 pub(crate) struct ProviderTosVersion {
     pub(crate) version_id: String,
@@ -184,21 +184,18 @@ impl Snapshot {
                 };
                 let entry = expect_object(entry, &path)?;
                 let requested = optional_bool(entry, "requested", &path)?.unwrap_or(false);
-                let status = match optional_string(entry, "status", &path)? {
-                    None => None,
-                    Some(text) => Some(match text {
-                        "unrequested" => ProviderCapabilityStatus::Unrequested,
-                        "pending" => ProviderCapabilityStatus::Pending,
-                        "active" => ProviderCapabilityStatus::Active,
-                        "inactive" => ProviderCapabilityStatus::Inactive,
-                        _ => {
-                            warnings.push(format!(
-                                "unknown capability status at {path}/status is treated as not active"
-                            ));
-                            ProviderCapabilityStatus::Unknown
-                        }
-                    }),
-                };
+                let status = optional_string(entry, "status", &path)?.map(|text| match text {
+                    "unrequested" => ProviderCapabilityStatus::Unrequested,
+                    "pending" => ProviderCapabilityStatus::Pending,
+                    "active" => ProviderCapabilityStatus::Active,
+                    "inactive" => ProviderCapabilityStatus::Inactive,
+                    _ => {
+                        warnings.push(format!(
+                            "unknown capability status at {path}/status is treated as not active"
+                        ));
+                        ProviderCapabilityStatus::Unknown
+                    }
+                });
                 capabilities.insert(name.clone(), SnapshotCapability { requested, status });
             }
         }

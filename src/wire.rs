@@ -4,6 +4,11 @@
 //! give byte-for-byte the same JSON. The shapes are documented in the README ("Output").
 //! `capabilities` and `requirements` use the provider's own shapes and names.
 
+#![expect(
+    clippy::result_large_err,
+    reason = "a wire error is built once per failed call at the host boundary; boxing it would only add an allocation"
+)]
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -169,7 +174,7 @@ pub fn lint_json(sources: &[Source<'_>]) -> String {
 ///
 /// # Errors
 ///
-/// A malformed snapshot (CG2xx) or evaluation time (CG302).
+/// A malformed snapshot (`CG2xx`) or evaluation time (CG302).
 ///
 /// # Example
 ///
@@ -191,7 +196,7 @@ pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<S
 ///
 /// # Errors
 ///
-/// A malformed snapshot (CG2xx), evaluation time (CG302) or an unknown operation (CG301).
+/// A malformed snapshot (`CG2xx`), evaluation time (CG302) or an unknown operation (CG301).
 ///
 /// # Example
 ///
@@ -407,7 +412,9 @@ impl<'a> From<&'a Decision> for WireDecision<'a> {
         WireDecision {
             operation: &decision.operation,
             allowed: decision.allowed,
-            error_type: decision.error_type.map(|e| e.as_str()),
+            error_type: decision
+                .error_type
+                .map(super::evaluation::DenialType::as_str),
             error_message: decision.error_message.as_deref(),
             unauthorized_capabilities: &decision.unauthorized_capabilities,
             invalid_context: decision

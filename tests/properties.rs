@@ -65,7 +65,7 @@ struct FieldSpec {
 
 /// Generated sensitive values; they must never appear in any output.
 #[derive(Clone, Debug)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     ssn: String,
     dob_year: String,
 }
@@ -167,14 +167,14 @@ fn fields() -> Vec<FieldSpec> {
 
 /// A generated customer, kept as choices so a test can change one and compare.
 #[derive(Clone, Debug)]
-pub struct Customer {
+pub(crate) struct Customer {
     /// Per capability: 0 absent, 1 not requested, 2 requested, 3.. requested with a status.
     capabilities: Vec<u8>,
     /// Per field of [`fields`]: 0 absent, 1 valid, 2 invalid.
     fields: Vec<u8>,
     /// The provider's map: `None` for a draft.
     provider: Option<Vec<ProviderEntry>>,
-    /// ToS acceptances: (current version?, language ok?, acceptedAt offset in days).
+    /// `ToS` acceptances: (current version?, language ok?, acceptedAt offset in days).
     acceptances: Vec<(bool, bool, i64)>,
     /// W-9 attestation acceptedAt offset in days.
     attestation: Option<i64>,
@@ -196,7 +196,7 @@ const CAPABILITY_STATUSES: [&str; 5] =
     ["unrequested", "pending", "active", "inactive", "suspended"];
 
 impl Customer {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut root = json!({"type": "individual", "capabilities": {}});
         for (name, choice) in CAPABILITIES.iter().zip(&self.capabilities) {
             let entry = match choice {
@@ -269,11 +269,11 @@ impl Customer {
         root
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot::from_json(&self.to_json().to_string()).unwrap()
     }
 
-    pub fn at(&self) -> Timestamp {
+    pub(crate) fn at(&self) -> Timestamp {
         Timestamp::from_unix_seconds(BASE + self.at_days * DAY)
     }
 }
@@ -312,7 +312,7 @@ fn provider_entry() -> impl Strategy<Value = ProviderEntry> {
         )
 }
 
-pub fn customer() -> impl Strategy<Value = Customer> {
+pub(crate) fn customer() -> impl Strategy<Value = Customer> {
     let n_fields = fields().len();
     (
         proptest::collection::vec(0u8..8, 8),
@@ -349,7 +349,7 @@ pub fn customer() -> impl Strategy<Value = Customer> {
 
 /// Fail-closed: every allowed capability was requested, reported `active` by the provider,
 /// is not inactive, and nothing blocking names it; `impact` lists only live capabilities.
-pub fn assert_fail_closed(snapshot: &Value, evaluation: &Evaluation) {
+pub(crate) fn assert_fail_closed(snapshot: &Value, evaluation: &Evaluation) {
     for name in &evaluation.allowed {
         let provider = &snapshot["capabilities"][name];
         assert_eq!(

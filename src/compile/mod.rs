@@ -12,6 +12,7 @@
 mod reader;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
 use std::ops::Range;
 
 use sha2::{Digest, Sha256};
@@ -609,17 +610,16 @@ fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option
     let mut parsed_paths = Vec::with_capacity(paths.len());
     let mut ok = true;
     for path in &paths {
-        match parse_path(path.get_ref()) {
-            Some(segments) => parsed_paths.push(segments),
-            None => {
-                ok = false;
-                ctx.error_with_help(
-                    ErrorCode::InvalidValue,
-                    format!("invalid path `{}` in {what}", path.get_ref()),
-                    path.span(),
-                    "a path is dot-separated keys of ASCII letters, digits, `_` and `-`, such as `individual.address.line1`".to_owned(),
-                );
-            }
+        if let Some(segments) = parse_path(path.get_ref()) {
+            parsed_paths.push(segments)
+        } else {
+            ok = false;
+            ctx.error_with_help(
+                ErrorCode::InvalidValue,
+                format!("invalid path `{}` in {what}", path.get_ref()),
+                path.span(),
+                "a path is dot-separated keys of ASCII letters, digits, `_` and `-`, such as `individual.address.line1`".to_owned(),
+            );
         }
     }
     let mut parsed_checks = Vec::new();
@@ -708,9 +708,7 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
             ))
         }
         "pattern" => {
-            let Some(pattern) = check.required_string(ctx, "pattern") else {
-                return None;
-            };
+            let pattern = check.required_string(ctx, "pattern")?;
             match regex_lite::RegexBuilder::new(pattern.get_ref())
                 .size_limit(1 << 20)
                 .build()
@@ -838,11 +836,10 @@ impl Resolve<'_, '_> {
             hasher.update((source.text.len() as u64).to_le_bytes());
             hasher.update(source.text.as_bytes());
         }
-        let hash: String = hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let mut hash = String::with_capacity(64);
+        for byte in hasher.finalize() {
+            let _ = write!(hash, "{byte:02x}");
+        }
 
         let mut ids = Vec::new();
         let mut versions = Vec::new();
@@ -880,13 +877,13 @@ impl Resolve<'_, '_> {
         let mut operations = self.unique("operation", operations);
 
         for (reference, members) in extend_groups {
-            self.merge_into(&mut groups, "group", reference, members);
+            self.merge_into(&mut groups, "group", &reference, members);
         }
         for (reference, members) in extend_capabilities {
-            self.merge_into(&mut capabilities, "capability", reference, members);
+            self.merge_into(&mut capabilities, "capability", &reference, members);
         }
         for (reference, members) in extend_operations {
-            self.merge_into(&mut operations, "operation", reference, members);
+            self.merge_into(&mut operations, "operation", &reference, members);
         }
 
         let requirement_keys: Vec<&String> = requirements.keys().collect();
@@ -922,7 +919,7 @@ impl Resolve<'_, '_> {
                 match group_sets.get(&reference.name) {
                     Some(group_set) => set.extend(group_set.iter().copied()),
                     None => {
-                        self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>())
+                        self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>());
                     }
                 }
             }
@@ -1017,21 +1014,18 @@ impl Resolve<'_, '_> {
         &mut self,
         map: &mut BTreeMap<String, (Loc, DraftMembers)>,
         noun: &str,
-        reference: Ref,
+        reference: &Ref,
         members: DraftMembers,
     ) {
-        match map.get_mut(&reference.name) {
-            Some((_, existing)) => {
-                existing.requirements.extend(members.requirements);
-                existing.groups.extend(members.groups);
-                existing.depends_on.extend(members.depends_on);
-                existing.capabilities.extend(members.capabilities);
-                existing.context.extend(members.context);
-            }
-            None => {
-                let names: Vec<&String> = map.keys().collect();
-                self.unknown(&reference, noun, &names);
-            }
+        if let Some((_, existing)) = map.get_mut(&reference.name) {
+            existing.requirements.extend(members.requirements);
+            existing.groups.extend(members.groups);
+            existing.depends_on.extend(members.depends_on);
+            existing.capabilities.extend(members.capabilities);
+            existing.context.extend(members.context);
+        } else {
+            let names: Vec<&String> = map.keys().collect();
+            self.unknown(reference, noun, &names);
         }
     }
 
@@ -1050,12 +1044,11 @@ impl Resolve<'_, '_> {
     }
 
     fn lookup(&mut self, sorted_names: &[&String], reference: &Ref, noun: &str) -> Option<usize> {
-        match sorted_names.binary_search_by(|name| name.as_str().cmp(&reference.name)) {
-            Ok(idx) => Some(idx),
-            Err(_) => {
-                self.unknown(reference, noun, sorted_names);
-                None
-            }
+        if let Ok(idx) = sorted_names.binary_search_by(|name| name.as_str().cmp(&reference.name)) {
+            Some(idx)
+        } else {
+            self.unknown(reference, noun, sorted_names);
+            None
         }
     }
 

@@ -143,12 +143,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     pub(crate) fn string(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<SpannedString> {
         let value = self.raw(key)?;
-        match value.get_ref() {
-            DeValue::String(text) => Some(Spanned::new(value.span(), text.to_string())),
-            _ => {
-                self.wrong_type(ctx, key, "a string", value);
-                None
-            }
+        if let DeValue::String(text) = value.get_ref() {
+            Some(Spanned::new(value.span(), text.to_string()))
+        } else {
+            self.wrong_type(ctx, key, "a string", value);
+            None
         }
     }
 
@@ -167,12 +166,11 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     pub(crate) fn bool(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<bool> {
         let value = self.raw(key)?;
-        match value.get_ref() {
-            DeValue::Boolean(flag) => Some(*flag),
-            _ => {
-                self.wrong_type(ctx, key, "a boolean", value);
-                None
-            }
+        if let DeValue::Boolean(flag) = value.get_ref() {
+            Some(*flag)
+        } else {
+            self.wrong_type(ctx, key, "a boolean", value);
+            None
         }
     }
 
@@ -213,10 +211,10 @@ impl<'a, 'i> TableReader<'a, 'i> {
             }
             DeValue::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for item in items.iter() {
+                for item in items {
                     match item.get_ref() {
                         DeValue::String(text) => {
-                            out.push(Spanned::new(item.span(), text.to_string()))
+                            out.push(Spanned::new(item.span(), text.to_string()));
                         }
                         other => ctx.error(
                             ErrorCode::WrongType,
@@ -277,35 +275,34 @@ impl<'a, 'i> TableReader<'a, 'i> {
 
     /// Reports every key that was never asked for.
     pub(crate) fn finish(self, ctx: &mut Ctx<'_>) {
-        for (key, _) in self.table.iter() {
+        for (key, _) in self.table {
             let name: &str = key.get_ref();
             if self.asked.contains(&name) {
                 continue;
             }
             let message = format!("unknown key `{name}` in {}", self.what);
-            match closest(name, &self.asked) {
-                Some(suggestion) => ctx.error_with_help(
+            if let Some(suggestion) = closest(name, &self.asked) {
+                ctx.error_with_help(
                     ErrorCode::UnknownKey,
                     message,
                     key.span(),
                     format!("did you mean `{suggestion}`?"),
-                ),
-                None => {
-                    let mut allowed = self.asked.clone();
-                    allowed.sort_unstable();
-                    allowed.dedup();
-                    let list = allowed
-                        .iter()
-                        .map(|k| format!("`{k}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    ctx.error_with_help(
-                        ErrorCode::UnknownKey,
-                        message,
-                        key.span(),
-                        format!("allowed keys: {list}"),
-                    );
-                }
+                );
+            } else {
+                let mut allowed = self.asked.clone();
+                allowed.sort_unstable();
+                allowed.dedup();
+                let list = allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                ctx.error_with_help(
+                    ErrorCode::UnknownKey,
+                    message,
+                    key.span(),
+                    format!("allowed keys: {list}"),
+                );
             }
         }
     }

@@ -36,7 +36,7 @@ enum Standing {
 struct Part {
     /// `None` means met.
     status: Option<RequirementStatus>,
-    /// Items that are due, each with its deadline (a ToS version, or the requirement).
+    /// Items that are due, each with its deadline (a `ToS` version, or the requirement).
     due_items: Vec<Option<Timestamp>>,
     tos_versions: Vec<TosVersion>,
     tax_forms: Vec<String>,
@@ -184,9 +184,7 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
             CapabilityStatus::Pending => {
                 let blocking = requirements
                     .iter()
-                    .filter(|(_, r)| {
-                        r.blocking && r.impact.iter().any(|name| *name == capability.name)
-                    })
+                    .filter(|(_, r)| r.blocking && r.impact.contains(&capability.name))
                     .map(|(key, _)| key.clone())
                     .collect();
                 let dependencies = capability
@@ -258,7 +256,7 @@ fn capability_statuses(
         .map(|capability| {
             requirements
                 .values()
-                .any(|r| r.blocking && r.impact.iter().any(|name| *name == capability.name))
+                .any(|r| r.blocking && r.impact.contains(&capability.name))
         })
         .collect();
     let base = |idx: usize| match standings.get(idx) {
@@ -398,10 +396,10 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
                     part.due_items.push(definition.deadline);
                 }
             }
-            if !part.tax_forms.is_empty() {
-                part.status = Some(RequirementStatus::Due);
-            } else {
+            if part.tax_forms.is_empty() {
                 part.errors.clear();
+            } else {
+                part.status = Some(RequirementStatus::Due);
             }
             part
         }
