@@ -611,7 +611,7 @@ fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option
     let mut ok = true;
     for path in &paths {
         if let Some(segments) = parse_path(path.get_ref()) {
-            parsed_paths.push(segments)
+            parsed_paths.push(segments);
         } else {
             ok = false;
             ctx.error_with_help(
