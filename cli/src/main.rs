@@ -89,8 +89,8 @@ enum Format {
 enum Failure {
     /// A file or stream could not be read.
     Io(String),
-    /// The engine rejected an input.
-    Wire(WireError),
+    /// The engine rejected an input (named by the second field, when it is a file).
+    Wire(WireError, Option<String>),
 }
 
 fn main() -> ExitCode {
@@ -100,7 +100,7 @@ fn main() -> ExitCode {
         Err(failure) => {
             match failure {
                 Failure::Io(message) => eprintln!("capgate: error: {message}"),
-                Failure::Wire(error) => print_wire_error(&error),
+                Failure::Wire(error, input) => print_wire_error(&error, input.as_deref()),
             }
             ExitCode::from(2)
         }
@@ -130,7 +130,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let (snapshot, at) = read_input(&input)?;
             let decision = ruleset
                 .check(&snapshot, &operation, at)
-                .map_err(|err| Failure::Wire(WireError::from(&err)))?;
+                .map_err(|err| Failure::Wire(WireError::from(&err), None))?;
             match input.format {
                 Format::Json => println!("{}", wire::decision_to_json(&decision)),
                 Format::Human => print!("{}", human::decision(&decision)),
@@ -173,17 +173,15 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
     }
 }
 
-fn print_wire_error(error: &WireError) {
+fn print_wire_error(error: &WireError, input: Option<&str>) {
     if error.errors.is_empty() {
-        let mut location = String::new();
-        if let Some(path) = error.path.as_deref().filter(|p| !p.is_empty()) {
-            location = format!(" (at {path})");
-        }
-        if let (Some(line), Some(column)) = (error.line, error.column) {
-            location.push_str(&format!(" (line {line}, column {column})"));
-        }
+        let input = input.map(|name| format!("{name}: ")).unwrap_or_default();
+        let position = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+            _ => String::new(),
+        };
         eprintln!(
-            "capgate: error: {}: {}{location}",
+            "capgate: error: {input}{}: {}{position}",
             error.code, error.message
         );
         return;
@@ -216,7 +214,7 @@ fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
         .iter()
         .map(|(name, text)| Source::new(name, text))
         .collect();
-    wire::load(&sources).map_err(Failure::Wire)
+    wire::load(&sources).map_err(|err| Failure::Wire(err, None))
 }
 
 /// The rule texts named by `--rules` (or the embedded rules) followed by `--policy`.
@@ -275,7 +273,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
 
 fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
     let at = match &input.at {
-        Some(text) => wire::parse_at(text).map_err(Failure::Wire)?,
+        Some(text) => wire::parse_at(text).map_err(|err| Failure::Wire(err, None))?,
         None => now(),
     };
     let (name, bytes) = match input.file.as_deref() {
@@ -287,11 +285,8 @@ fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
-    let snapshot = Snapshot::from_json(text).map_err(|err| {
-        let mut error = WireError::from(&err);
-        error.message = format!("{name}: {}", error.message);
-        Failure::Wire(error)
-    })?;
+    let snapshot = Snapshot::from_json(text)
+        .map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))?;
     Ok((snapshot, at))
 }
 

@@ -1,0 +1,311 @@
+//! The `capgate` binary: exit codes, stdout/stderr discipline, file and directory handling.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::disallowed_methods,
+    reason = "tests fail by panicking and read and write their own files"
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const AT: &str = "2026-11-22T12:00:00Z";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs `capgate` with `args` (paths relative to the repository root) and `stdin`.
+#[track_caller]
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capgate"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Asserts a bad-input exit: code 2, nothing on stdout, the message on stderr.
+#[track_caller]
+fn assert_bad_input(output: &Output, stderr_contains: &str) {
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    assert!(output.stdout.is_empty(), "stdout: {}", text(&output.stdout));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains(stderr_contains), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("capgate-cli-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn eval_prints_the_wire_json_and_matches_the_library() {
+    let output = run(&["eval", "--at", AT, "examples/draft.json"], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty());
+    let snapshot = std::fs::read_to_string(root().join("examples/draft.json")).unwrap();
+    let expected =
+        capgate::wire::evaluate_json(&capgate::RuleSet::builtin(), &snapshot, AT).unwrap();
+    assert_eq!(text(&output.stdout), format!("{expected}\n"));
+}
+
+#[test]
+fn eval_reads_stdin_and_skips_a_byte_order_mark() {
+    let snapshot = std::fs::read(root().join("examples/provider.json")).unwrap();
+    let from_file = run(&["eval", "--at", AT, "examples/provider.json"], b"");
+    let from_stdin = run(&["eval", "--at", AT, "-"], &snapshot);
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend_from_slice(&snapshot);
+    let from_bom = run(&["eval", "--at", AT], &with_bom);
+    assert_eq!(from_file.status.code(), Some(0));
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    assert_eq!(from_file.stdout, from_bom.stdout);
+}
+
+#[test]
+fn eval_human_format_shows_what_each_capability_waits_on() {
+    let output = run(
+        &[
+            "eval",
+            "--at",
+            AT,
+            "--format",
+            "human",
+            "examples/blocked.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("CAPABILITY"), "{stdout}");
+    assert!(
+        stdout.contains("transferFiat        yes        inactive     no resolution available"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fullSsn      rejected"), "{stdout}");
+}
+
+#[test]
+fn check_exits_0_when_allowed_and_1_when_denied() {
+    let allowed = serde_json::json!({
+        "capabilities": {"custodyFiat": {"requested": true, "status": "active"}},
+        "requirements": {},
+        "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-01-01T00:00:00Z"}],
+        "compliance": {"requesterIpAddress": "203.0.113.10"}
+    });
+    let output = run(
+        &[
+            "check",
+            "--operation",
+            "createFiatDepositDestination",
+            "--at",
+            AT,
+        ],
+        allowed.to_string().as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["allowed"], true);
+
+    let output = run(
+        &[
+            "check",
+            "--operation",
+            "createCustomerAccount",
+            "--at",
+            AT,
+            "examples/blocked.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decision["errorType"], "customer_not_authorized");
+    assert_eq!(
+        decision["unauthorizedCapabilities"],
+        serde_json::json!(["custodyCrypto", "custodyFiat", "custodyStablecoin"])
+    );
+}
+
+#[test]
+fn unknown_operation_is_bad_input() {
+    let output = run(
+        &[
+            "check",
+            "--operation",
+            "launchRocket",
+            "--at",
+            AT,
+            "examples/draft.json",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "CG301: unknown operation `launchRocket`");
+}
+
+#[test]
+fn malformed_snapshots_exit_2_with_a_located_message_and_no_value() {
+    let output = run(
+        &["eval", "--at", AT],
+        br#"{"individual": {"fullSsn": "123-45-6789"}"#,
+    );
+    assert_bad_input(&output, "CG201");
+    assert!(!text(&output.stderr).contains("123-45-6789"));
+
+    let output = run(
+        &["eval", "--at", AT],
+        br#"{"individual": {"fullSsn": 123456789}}"#,
+    );
+    assert_bad_input(
+        &output,
+        "<stdin>: CG202: expected a string at /individual/fullSsn, found a number",
+    );
+    assert!(!text(&output.stderr).contains("123456789"));
+
+    let output = run(&["eval", "--at", AT], b"\xff\xfe{}");
+    assert_bad_input(&output, "not valid UTF-8");
+
+    let output = run(&["eval", "--at", AT, "no/such/file.json"], b"");
+    assert_bad_input(&output, "no/such/file.json");
+}
+
+#[test]
+fn bad_evaluation_time_is_bad_input() {
+    let output = run(
+        &["eval", "--at", "2026-11-22T12:00:00", "examples/draft.json"],
+        b"",
+    );
+    assert_bad_input(
+        &output,
+        "CG302: invalid evaluation time: missing zone offset",
+    );
+}
+
+#[test]
+fn broken_rule_files_exit_2_listing_every_problem() {
+    let output = run(
+        &[
+            "eval",
+            "--at",
+            AT,
+            "--rules",
+            "tests/corpus/invalid-rules/unknown-keys.toml",
+            "examples/draft.json",
+        ],
+        b"",
+    );
+    assert_bad_input(
+        &output,
+        "tests/corpus/invalid-rules/unknown-keys.toml:4:1: CG102: unknown key `chekcs`",
+    );
+    assert!(
+        text(&output.stderr).contains("(4 problem(s))"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = run(
+        &["lint", "--rules", "tests/corpus/invalid-rules/cycles.toml"],
+        b"",
+    );
+    assert_bad_input(&output, "cycles.toml:4:9: CG107: group cycle");
+
+    let output = run(
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--rules",
+            "tests/corpus/invalid-rules/cycles.toml",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, r#""code":"CG107""#);
+}
+
+#[test]
+fn lint_accepts_the_default_rules_and_directories_of_rules() {
+    let output = run(&["lint"], b"");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), "ok: 1 rule source(s), no problems\n");
+
+    let output = run(&["lint", "--rules", "rules"], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+
+    let empty = temp_dir("empty");
+    let output = run(&["lint", "--rules", empty.to_str().unwrap()], b"");
+    assert_bad_input(&output, "no `*.toml` rule files");
+}
+
+#[test]
+fn policy_files_layer_on_the_default_rules() {
+    let dir = temp_dir("policy");
+    let policy = dir.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[requirements.employerName]\npath = \"individual.employerName\"\nverified_by = \"platform\"\n\
+         [extend.capabilities.custodyCrypto]\nrequirements = [\"employerName\"]\n",
+    )
+    .unwrap();
+    let output = run(
+        &[
+            "eval",
+            "--at",
+            AT,
+            "--policy",
+            policy.to_str().unwrap(),
+            "examples/draft.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        evaluation["requirements"]["employerName"]["impact"],
+        serde_json::json!(["custodyCrypto"])
+    );
+    assert_eq!(evaluation["ruleset"]["id"], "coinbase-customers");
+}
+
+#[test]
+fn without_at_the_cli_uses_the_clock() {
+    let output = run(&["eval", "examples/draft.json"], b"");
+    assert_eq!(output.status.code(), Some(0));
+    let evaluation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let at = evaluation["at"].as_str().unwrap();
+    assert!(
+        capgate::Timestamp::parse(at).unwrap()
+            > capgate::Timestamp::parse("2026-01-01T00:00:00Z").unwrap()
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_nothing_on_stdout() {
+    let output = run(&["eval", "--format", "yaml"], b"");
+    assert_bad_input(&output, "invalid value 'yaml'");
+    let output = run(&["check", "examples/draft.json"], b"");
+    assert_bad_input(&output, "--operation");
+}
