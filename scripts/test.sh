@@ -21,7 +21,7 @@ echo "== cargo test (unit, integration, snapshot, property, CLI, doc tests)"
 cargo test --workspace --locked
 
 echo "== rustdoc (broken links are errors)"
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc -p capgate --no-deps --locked --quiet
 
 echo "== benches and examples build"
 cargo build --workspace --all-targets --locked --quiet
