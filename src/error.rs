@@ -80,6 +80,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The code as written in messages and on the wire (`"CG102"`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::ErrorCode::UnknownKey.as_str(), "CG102");
+    /// assert_eq!(capgate::ErrorCode::UnknownOperation.to_string(), "CG301");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::TomlSyntax => "CG101",
@@ -160,36 +167,93 @@ impl LoadError {
     }
 
     /// The stable error code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.code(), capgate::ErrorCode::UnknownKey);
+    /// ```
     pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     /// The message: lowercase, without location or code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.message(), "unknown key `requirments` in capability `a`");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// A hint on how to fix it, when there is one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.help(), Some("did you mean `requirements`?"));
+    /// ```
     pub fn help(&self) -> Option<&str> {
         self.help.as_deref()
     }
 
     /// The name of the source (usually its file path).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.source_name(), "r.toml");
+    /// ```
     pub fn source_name(&self) -> &str {
         &self.source_name
     }
 
     /// The byte range in the source.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.span(), 17..28);
+    /// assert_eq!(&"[capabilities.a]\nrequirments = []\n"[error.span()], "requirments");
+    /// ```
     pub fn span(&self) -> Range<usize> {
         self.span.clone()
     }
 
     /// The 1-based line of the span's start.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.line(), 2);
+    /// ```
     pub fn line(&self) -> usize {
         self.line
     }
 
     /// The 1-based column (in characters) of the span's start.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// let error = &errors.errors()[0];
+    /// assert_eq!(error.column(), 1);
+    /// ```
     pub fn column(&self) -> usize {
         self.column
     }
@@ -229,6 +293,14 @@ impl LoadErrors {
     }
 
     /// The problems, in source order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let errors = capgate::RuleSet::from_toml("r.toml", "[capabilities.a]\nrequirments = []\n").unwrap_err();
+    /// assert_eq!(errors.errors().len(), 1);
+    /// assert_eq!(errors.errors()[0].code().as_str(), "CG102");
+    /// ```
     pub fn errors(&self) -> &[LoadError] {
         &self.errors
     }
@@ -290,26 +362,64 @@ impl SnapshotError {
     }
 
     /// The stable error code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::Snapshot::from_json(r#"{"individual": {"fullSsn": 123}}"#).unwrap_err();
+    /// assert_eq!(err.code(), capgate::ErrorCode::SnapshotType);
+    /// ```
     pub fn code(&self) -> ErrorCode {
         self.code
     }
 
     /// The message, without the code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::Snapshot::from_json(r#"{"individual": {"fullSsn": 123}}"#).unwrap_err();
+    /// assert_eq!(err.message(), "expected a string at /individual/fullSsn, found a number");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// The JSON pointer (RFC 6901) of the offending value; `""` for the document itself.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::Snapshot::from_json(r#"{"individual": {"fullSsn": 123}}"#).unwrap_err();
+    /// assert_eq!(err.path(), "/individual/fullSsn");
+    /// ```
     pub fn path(&self) -> &str {
         &self.path
     }
 
     /// The 1-based line, for syntax errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::Snapshot::from_json("{\n").unwrap_err();
+    /// assert_eq!(err.code().as_str(), "CG201");
+    /// assert!(err.line().is_some());
+    /// ```
     pub fn line(&self) -> Option<usize> {
         self.line
     }
 
     /// The 1-based column, for syntax errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::Snapshot::from_json("{\n").unwrap_err();
+    /// assert!(err.column().is_some());
+    /// let typed = capgate::Snapshot::from_json(r#"{"customerId": 1}"#).unwrap_err();
+    /// assert_eq!(typed.column(), None); // only syntax errors have a position
+    /// ```
     pub fn column(&self) -> Option<usize> {
         self.column
     }
@@ -350,11 +460,31 @@ impl CheckError {
     }
 
     /// The stable error code.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let snapshot = capgate::Snapshot::from_json("{}")?;
+    /// let at = capgate::Timestamp::parse("2026-11-22T00:00:00Z")?;
+    /// let err = capgate::RuleSet::builtin().check(&snapshot, "launchRocket", at).unwrap_err();
+    /// assert_eq!(err.code(), capgate::ErrorCode::UnknownOperation);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn code(&self) -> ErrorCode {
         ErrorCode::UnknownOperation
     }
 
     /// The operation that was asked for.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let snapshot = capgate::Snapshot::from_json("{}")?;
+    /// let at = capgate::Timestamp::parse("2026-11-22T00:00:00Z")?;
+    /// let err = capgate::RuleSet::builtin().check(&snapshot, "launchRocket", at).unwrap_err();
+    /// assert_eq!(err.operation(), "launchRocket");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn operation(&self) -> &str {
         &self.operation
     }

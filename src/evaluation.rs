@@ -42,6 +42,18 @@ pub struct Evaluation {
 }
 
 /// A capability's state, in the provider's shape.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{CapabilityStatus, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let state = evaluation.capabilities["tradeCrypto"];
+/// assert!(state.requested);
+/// assert_eq!(state.status, CapabilityStatus::Pending);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CapabilityState {
     /// Whether the capability was requested.
@@ -51,6 +63,17 @@ pub struct CapabilityState {
 }
 
 /// A capability status, as the provider names them.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{CapabilityStatus, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// assert_eq!(evaluation.capabilities["tradeCrypto"].status, CapabilityStatus::Pending);
+/// assert_eq!(evaluation.capabilities["custodyFiat"].status, CapabilityStatus::Unrequested);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CapabilityStatus {
     /// Not requested.
@@ -65,6 +88,13 @@ pub enum CapabilityStatus {
 
 impl CapabilityStatus {
     /// The wire name (`unrequested`, `pending`, `active`, `inactive`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::CapabilityStatus::Active.as_str(), "active");
+    /// assert_eq!(capgate::CapabilityStatus::Unrequested.as_str(), "unrequested");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             CapabilityStatus::Unrequested => "unrequested",
@@ -76,6 +106,19 @@ impl CapabilityStatus {
 }
 
 /// An outstanding requirement, in the provider's shape plus field errors.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RequirementStatus, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let occupation = &evaluation.requirements["occupation"];
+/// assert_eq!(occupation.status, RequirementStatus::Due);
+/// assert!(occupation.blocking);
+/// assert_eq!(occupation.impact, ["tradeCrypto"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outstanding {
     /// Its status at `at`.
@@ -98,6 +141,16 @@ pub struct Outstanding {
 }
 
 /// A requirement status, as the provider names them.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RequirementStatus, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// assert_eq!(evaluation.requirements["tos"].status, RequirementStatus::Due);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RequirementStatus {
     /// Possible future requirement (older provider generation); never blocking.
@@ -114,6 +167,13 @@ pub enum RequirementStatus {
 
 impl RequirementStatus {
     /// The wire name (`due`, `past_due`, `pending`, `rejected`, `eventually_due`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::RequirementStatus::PastDue.as_str(), "past_due");
+    /// assert_eq!(capgate::RequirementStatus::EventuallyDue.as_str(), "eventually_due");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             RequirementStatus::EventuallyDue => "eventually_due",
@@ -126,6 +186,18 @@ impl RequirementStatus {
 }
 
 /// A Terms of Service version to accept.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let version = &evaluation.requirements["tos"].tos_versions[0];
+/// assert_eq!(version.version_id, "us_individual_2026-05-29");
+/// assert!(version.languages.contains(&"en".to_owned()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TosVersion {
     /// The version id to send back in `tosAcceptances[].versionId`.
@@ -139,6 +211,20 @@ pub struct TosVersion {
 }
 
 /// A machine-readable reason a value in the snapshot does not meet a requirement.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{
+///     "individual": {"occupation": "astronaut"},
+///     "capabilities": {"tradeCrypto": {"requested": true}}
+/// }"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let error = &evaluation.requirements["occupation"].errors[0];
+/// assert_eq!((error.code, error.path.as_str()), ("value_not_allowed", "/individual/occupation"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     /// A stable code: `empty`, `invalid_type`, `invalid_format`, `value_not_allowed`,
@@ -150,6 +236,18 @@ pub struct FieldError {
 }
 
 /// What a pending capability is waiting on.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let waiting = &evaluation.waiting_on["tradeCrypto"];
+/// assert!(waiting.requirements.contains(&"occupation".to_owned()));
+/// assert!(waiting.provider);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct WaitingOn {
     /// Blocking requirements that name it in their `impact`, sorted.
@@ -162,6 +260,16 @@ pub struct WaitingOn {
 }
 
 /// Identifies the rules behind a result.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let evaluation = RuleSet::builtin().evaluate(&Snapshot::from_json("{}")?, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// assert_eq!(evaluation.ruleset.id, "coinbase-customers");
+/// assert_eq!(evaluation.ruleset.hash, RuleSet::builtin().hash());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RulesetStamp {
     /// The ruleset id.
@@ -213,6 +321,17 @@ pub struct Decision {
 }
 
 /// The provider's `errorType` for a denial.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{DenialType, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json("{}")?;
+/// let at = Timestamp::parse("2026-11-22T00:00:00Z")?;
+/// let decision = RuleSet::builtin().check(&snapshot, "createCustomerAccount", at)?;
+/// assert_eq!(decision.error_type, Some(DenialType::CustomerNotAuthorized));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DenialType {
     /// A capability the operation needs is not active (HTTP 403).
@@ -223,6 +342,12 @@ pub enum DenialType {
 
 impl DenialType {
     /// The wire name (`customer_not_authorized`, `invalid_request`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::DenialType::InvalidRequest.as_str(), "invalid_request");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             DenialType::CustomerNotAuthorized => "customer_not_authorized",
@@ -232,6 +357,24 @@ impl DenialType {
 }
 
 /// A request-context requirement that is not met.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{
+///     "capabilities": {"custodyFiat": {"requested": true, "status": "active"}},
+///     "requirements": {},
+///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}],
+///     "compliance": {"requesterIpAddress": "not-an-ip"}
+/// }"#)?;
+/// let at = Timestamp::parse("2026-11-22T00:00:00Z")?;
+/// let decision = RuleSet::builtin().check(&snapshot, "createFiatDepositDestination", at)?;
+/// let problem = &decision.invalid_context[0];
+/// assert_eq!(problem.field, "requesterIpAddress");
+/// assert_eq!((problem.code, problem.path.as_str()), ("invalid_ip_address", "/compliance/requesterIpAddress"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContextProblem {
     /// The context requirement (`requesterIpAddress`).

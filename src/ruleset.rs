@@ -10,9 +10,24 @@ use crate::snapshot::Snapshot;
 use crate::time::Timestamp;
 
 /// The default ruleset's source text: the provider's documented rules (`rules/`).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::from_toml(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES)?;
+/// assert_eq!(rules.hash(), capgate::RuleSet::builtin().hash());
+/// # Ok::<(), capgate::LoadErrors>(())
+/// ```
 pub const BUILTIN_RULES: &str = include_str!("../rules/coinbase-customers.toml");
 
 /// The name the builtin source carries in errors.
+///
+/// # Example
+///
+/// ```
+/// let source = capgate::Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES);
+/// assert_eq!(source.name, "rules/coinbase-customers.toml");
+/// ```
 pub const BUILTIN_RULES_NAME: &str = "rules/coinbase-customers.toml";
 
 static BUILTIN: LazyLock<Result<RuleSet, LoadErrors>> =
@@ -45,6 +60,13 @@ pub struct Source<'a> {
 
 impl<'a> Source<'a> {
     /// A source named `name` with TOML `text`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let source = capgate::Source::new("policy.toml", "[capabilities.a]\n");
+    /// assert_eq!((source.name, source.text), ("policy.toml", "[capabilities.a]\n"));
+    /// ```
     pub fn new(name: &'a str, text: &'a str) -> Source<'a> {
         Source { name, text }
     }
@@ -231,22 +253,51 @@ impl RuleSet {
     }
 
     /// The ruleset id (from `[ruleset] id`; ids of combined sources are joined with `+`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::RuleSet::builtin().id(), "coinbase-customers");
+    /// ```
     pub fn id(&self) -> &str {
         &self.inner.id
     }
 
     /// The ruleset version (from `[ruleset] version`, joined with `+` when combined).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::RuleSet::builtin().version(), "2026-10-22");
+    /// ```
     pub fn version(&self) -> &str {
         &self.inner.version
     }
 
     /// `sha256:` and the hex SHA-256 of the source texts, in order: the same rules give the
     /// same hash wherever they are loaded from.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let hash = capgate::RuleSet::builtin().hash().to_owned();
+    /// assert!(hash.starts_with("sha256:"));
+    /// assert_eq!(hash.len(), "sha256:".len() + 64);
+    /// ```
     pub fn hash(&self) -> &str {
         &self.inner.hash
     }
 
     /// Capability names, sorted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rules = capgate::RuleSet::builtin();
+    /// let names: Vec<&str> = rules.capability_names().collect();
+    /// assert_eq!(names.len(), 8);
+    /// assert_eq!((names[0], names[7]), ("custodyCrypto", "transferStablecoin"));
+    /// ```
     pub fn capability_names(&self) -> impl Iterator<Item = &str> {
         self.inner
             .capabilities
@@ -255,6 +306,14 @@ impl RuleSet {
     }
 
     /// Requirement keys, sorted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rules = capgate::RuleSet::builtin();
+    /// assert!(rules.requirement_keys().any(|key| key == "tos"));
+    /// assert!(rules.requirement_keys().is_sorted());
+    /// ```
     pub fn requirement_keys(&self) -> impl Iterator<Item = &str> {
         self.inner
             .requirements
@@ -298,6 +357,14 @@ impl RuleSet {
     }
 
     /// Operation names, sorted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let rules = capgate::RuleSet::builtin();
+    /// assert!(rules.operation_names().any(|op| op == "sendFiatTransfer"));
+    /// assert!(rules.operation_names().is_sorted());
+    /// ```
     pub fn operation_names(&self) -> impl Iterator<Item = &str> {
         self.inner.operations.keys().map(String::as_str)
     }
@@ -353,6 +420,16 @@ pub(crate) enum VerifiedBy {
 }
 
 /// Who can act to resolve a requirement.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{Resolver, RuleSet, Snapshot, Timestamp};
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#)?;
+/// let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// assert_eq!(evaluation.requirements["occupation"].resolved_by, Some(Resolver::Customer));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Resolver {
     /// The end customer provides or corrects it.
@@ -365,6 +442,13 @@ pub enum Resolver {
 
 impl Resolver {
     /// The name used in rule files and output (`customer`, `platform`, `provider`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::Resolver::Customer.as_str(), "customer");
+    /// assert_eq!(capgate::Resolver::Provider.as_str(), "provider");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Resolver::Customer => "customer",

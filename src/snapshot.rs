@@ -255,11 +255,30 @@ impl Snapshot {
 
     /// Whether the snapshot carries the provider's `requirements` map (even an empty one),
     /// that is, whether it was read from the provider rather than drafted by the platform.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let from_provider = capgate::Snapshot::from_json(r#"{"requirements": {}}"#)?;
+    /// assert!(from_provider.has_provider_requirements());
+    /// let draft = capgate::Snapshot::from_json(r#"{"capabilities": {}}"#)?;
+    /// assert!(!draft.has_provider_requirements());
+    /// # Ok::<(), capgate::SnapshotError>(())
+    /// ```
     pub fn has_provider_requirements(&self) -> bool {
         self.requirements.is_some()
     }
 
     /// The `customerId`, when the snapshot has one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let snapshot = capgate::Snapshot::from_json(r#"{"customerId": "customer_123"}"#)?;
+    /// assert_eq!(snapshot.customer_id(), Some("customer_123"));
+    /// assert_eq!(capgate::Snapshot::from_json("{}")?.customer_id(), None);
+    /// # Ok::<(), capgate::SnapshotError>(())
+    /// ```
     pub fn customer_id(&self) -> Option<&str> {
         self.customer_id.as_deref()
     }

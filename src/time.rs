@@ -29,6 +29,13 @@ pub struct Timestamp {
 /// Why a string is not an RFC 3339 timestamp.
 ///
 /// The message never repeats the input (it may be customer data).
+///
+/// # Example
+///
+/// ```
+/// let err = capgate::Timestamp::parse("2026-05-29T12:00:00").unwrap_err();
+/// assert_eq!(err.to_string(), "missing zone offset (`Z` or `+hh:mm`)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
 pub struct TimestampError {

@@ -80,6 +80,15 @@ impl WireError {
     }
 
     /// This error as compact JSON.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = capgate::wire::parse_at("tomorrow").unwrap_err();
+    /// let value: serde_json::Value = serde_json::from_str(&err.to_json()).unwrap();
+    /// assert_eq!(value["code"], "CG302");
+    /// assert!(value.get("path").is_none()); // absent fields are left out
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -139,6 +148,15 @@ impl From<&CheckError> for WireError {
 /// # Errors
 ///
 /// CG302 when `at` is not an RFC 3339 timestamp with a zone.
+///
+/// # Example
+///
+/// ```
+/// let at = capgate::wire::parse_at("2026-11-22T12:00:00Z")?;
+/// assert_eq!(at.to_string(), "2026-11-22T12:00:00Z");
+/// assert_eq!(capgate::wire::parse_at("2026-11-22").unwrap_err().code, "CG302");
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
 pub fn parse_at(at: &str) -> Result<Timestamp, WireError> {
     Timestamp::parse(at).map_err(|err| {
         WireError::bare(
@@ -153,6 +171,15 @@ pub fn parse_at(at: &str) -> Result<Timestamp, WireError> {
 /// # Errors
 ///
 /// Every problem in the sources (see [`WireError`]).
+///
+/// # Example
+///
+/// ```
+/// let err = capgate::wire::load(&[capgate::Source::new("r.toml", "[capabilities.a]\nrequirments = []\n")])
+///     .unwrap_err();
+/// assert_eq!(err.code, "CG102");
+/// assert_eq!((err.file.as_deref(), err.line, err.column), (Some("r.toml"), Some(2), Some(1)));
+/// ```
 pub fn load(sources: &[Source<'_>]) -> Result<RuleSet, WireError> {
     RuleSet::from_sources(sources).map_err(|errors| WireError::from(&errors))
 }
@@ -221,11 +248,34 @@ pub fn check_json(
 }
 
 /// An evaluation as pretty-printed JSON (two-space indent, no trailing newline).
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let evaluation = RuleSet::builtin().evaluate(&Snapshot::from_json("{}")?, Timestamp::parse("2026-11-22T00:00:00Z")?);
+/// let json = capgate::wire::evaluation_to_json(&evaluation);
+/// assert!(json.starts_with("{\n  \"capabilities\": {") && json.ends_with('}'));
+/// assert!(json.contains(r#""at": "2026-11-22T00:00:00Z""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn evaluation_to_json(evaluation: &Evaluation) -> String {
     to_pretty(&WireEvaluation::from(evaluation))
 }
 
 /// A decision as pretty-printed JSON (two-space indent, no trailing newline).
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Timestamp};
+/// let at = Timestamp::parse("2026-11-22T00:00:00Z")?;
+/// let decision = RuleSet::builtin().check(&Snapshot::from_json("{}")?, "createCustomerAccount", at)?;
+/// let json = capgate::wire::decision_to_json(&decision);
+/// assert!(json.starts_with("{\n  \"operation\": \"createCustomerAccount\""));
+/// assert!(json.contains(r#""allowed": false"#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decision_to_json(decision: &Decision) -> String {
     to_pretty(&WireDecision::from(decision))
 }

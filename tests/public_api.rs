@@ -399,6 +399,40 @@ fn check_mirrors_the_providers_errors() {
 }
 
 #[test]
+fn a_denial_lists_what_would_unlock_even_unrequested_capabilities() {
+    let rules = RuleSet::builtin();
+    let at = Timestamp::parse(AT).unwrap();
+    let snapshot = Snapshot::from_json(r#"{"individual": {"firstName": "Jane"}}"#).unwrap();
+    let decision = rules
+        .check(&snapshot, "createFiatDepositDestination", at)
+        .unwrap();
+    assert_eq!(decision.unauthorized_capabilities, ["custodyFiat"]);
+    assert!(!decision.requirements.contains_key("firstName"));
+    assert_eq!(decision.requirements["fullSsn"].impact, ["custodyFiat"]);
+    assert_eq!(
+        decision.requirements["tos"].tos_versions[0].version_id,
+        "us_individual_2026-05-29"
+    );
+    // The evaluation itself is unchanged: nothing was requested, nothing is outstanding.
+    assert!(rules.evaluate(&snapshot, at).requirements.is_empty());
+}
+
+#[test]
+fn the_stricter_status_wins_for_tos() {
+    let out = eval(&json!({
+        "capabilities": {"custodyCrypto": {"requested": true, "status": "pending"}},
+        "requirements": {"tos": {"status": "pending", "impact": ["custodyCrypto"]}}
+    }));
+    // The provider says pending, but no acceptance is on file: due (blocking) is stricter.
+    assert_eq!(out["requirements"]["tos"]["status"], "due");
+    let out = eval(&json!({
+        "capabilities": {"custodyCrypto": {"requested": true, "status": "pending"}},
+        "requirements": {"tos": {"status": "rejected", "impact": ["custodyCrypto"]}}
+    }));
+    assert_eq!(out["requirements"]["tos"]["status"], "rejected");
+}
+
+#[test]
 fn wire_errors_carry_codes_and_locations() {
     let broken = Source::new(
         "broken.toml",

@@ -179,97 +179,93 @@ fn read_document(ctx: &mut Ctx<'_>, document: &DeTable<'_>, source_idx: usize) -
                 .push((name, read_field_rule(ctx, table), sensitive));
         },
     );
-    for_each_entry(
-        ctx,
-        &mut top,
-        "groups",
-        "group",
-        source_idx,
-        |ctx, name, table| {
-            let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
-            draft.groups.push((name, members));
-        },
-    );
-    for_each_entry(
+    draft.groups = read_member_section(ctx, &mut top, "groups", "group", GROUP_KEYS, source_idx);
+    draft.capabilities = read_member_section(
         ctx,
         &mut top,
         "capabilities",
         "capability",
+        CAPABILITY_KEYS,
         source_idx,
-        |ctx, name, table| {
-            let members = read_members(
-                ctx,
-                table,
-                source_idx,
-                &["requirements", "groups", "depends_on"],
-            );
-            draft.capabilities.push((name, members));
-        },
     );
-    for_each_entry(
+    draft.operations = read_member_section(
         ctx,
         &mut top,
         "operations",
         "operation",
+        OPERATION_KEYS,
         source_idx,
-        |ctx, name, table| {
-            let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
-            if members.capabilities.is_empty() && members.context.is_empty() {
-                ctx.error(
-                    ErrorCode::InvalidValue,
-                    format!(
-                        "operation `{}` needs at least one capability or context requirement",
-                        name.name
-                    ),
-                    table.span(),
-                );
-            }
-            draft.operations.push((name, members));
-        },
     );
+    for (name, members) in &draft.operations {
+        if members.capabilities.is_empty() && members.context.is_empty() {
+            ctx.error(
+                ErrorCode::InvalidValue,
+                format!(
+                    "operation `{}` needs at least one capability or context requirement",
+                    name.name
+                ),
+                name.loc.span.clone(),
+            );
+        }
+    }
     if let Some(mut extend) = top.table(ctx, "extend", "`[extend]`".to_owned()) {
-        for_each_entry(
+        draft.extend_groups = read_member_section(
             ctx,
             &mut extend,
             "groups",
             "group extension",
+            GROUP_KEYS,
             source_idx,
-            |ctx, name, table| {
-                let members = read_members(ctx, table, source_idx, &["requirements", "groups"]);
-                draft.extend_groups.push((name, members));
-            },
         );
-        for_each_entry(
+        draft.extend_capabilities = read_member_section(
             ctx,
             &mut extend,
             "capabilities",
             "capability extension",
+            CAPABILITY_KEYS,
             source_idx,
-            |ctx, name, table| {
-                let members = read_members(
-                    ctx,
-                    table,
-                    source_idx,
-                    &["requirements", "groups", "depends_on"],
-                );
-                draft.extend_capabilities.push((name, members));
-            },
         );
-        for_each_entry(
+        draft.extend_operations = read_member_section(
             ctx,
             &mut extend,
             "operations",
             "operation extension",
+            OPERATION_KEYS,
             source_idx,
-            |ctx, name, table| {
-                let members = read_members(ctx, table, source_idx, &["capabilities", "context"]);
-                draft.extend_operations.push((name, members));
-            },
         );
         extend.finish(ctx);
     }
     top.finish(ctx);
     draft
+}
+
+/// The list keys of each member section.
+const GROUP_KEYS: &[&str] = &["requirements", "groups"];
+const CAPABILITY_KEYS: &[&str] = &["requirements", "groups", "depends_on"];
+const OPERATION_KEYS: &[&str] = &["capabilities", "context"];
+
+/// Reads every `[section.<id>]` table of a member section (groups, capabilities, operations
+/// and their extensions).
+fn read_member_section(
+    ctx: &mut Ctx<'_>,
+    parent: &mut TableReader<'_, '_>,
+    section: &'static str,
+    noun: &str,
+    keys: &[&'static str],
+    source_idx: usize,
+) -> Vec<(Ref, DraftMembers)> {
+    let mut out = Vec::new();
+    for_each_entry(
+        ctx,
+        parent,
+        section,
+        noun,
+        source_idx,
+        |ctx, name, table| {
+            out.push((name, read_members(ctx, table, source_idx, keys)));
+        },
+    );
+    out
 }
 
 /// Calls `read` for each `[section.<id>]` table, after checking the id.

@@ -146,7 +146,7 @@ fn cg110_invalid_values() {
         ),
         [("CG110", 3, 36)]
     );
-    assert_eq!(problems("[operations.o]\n"), [("CG110", 1, 1)]);
+    assert_eq!(problems("[operations.o]\n"), [("CG110", 1, 13)]);
 }
 
 #[test]

@@ -60,15 +60,27 @@ impl Part {
 }
 
 pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> Evaluation {
+    evaluate_assuming(rules, snapshot, at, &[])
+}
+
+/// Evaluates as if the capabilities `assume_requested` (indexes) had been requested: the
+/// what-if behind "the requirements that would unlock" an operation.
+fn evaluate_assuming(
+    rules: &RuleSet,
+    snapshot: &Snapshot,
+    at: Timestamp,
+    assume_requested: &[usize],
+) -> Evaluation {
     let compiled = &*rules.inner;
 
     // (a, b, c) Standing of every capability.
     let standings: Vec<Standing> = compiled
         .capabilities
         .iter()
-        .map(|capability| {
+        .enumerate()
+        .map(|(idx, capability)| {
             let entry = snapshot.capabilities.get(&capability.name);
-            let requested = entry.is_some_and(|e| e.requested);
+            let requested = entry.is_some_and(|e| e.requested) || assume_requested.contains(&idx);
             let status = entry.and_then(|e| e.status);
             if status == Some(ProviderCapabilityStatus::Inactive) {
                 Standing::Inactive
@@ -472,7 +484,8 @@ fn combine(
     at: Timestamp,
     transitions: &mut Vec<Timestamp>,
 ) -> Option<Outstanding> {
-    let mut status: Option<RequirementStatus> = None;
+    // The strictest part wins: (rank, status).
+    let mut status: Option<(u8, RequirementStatus)> = None;
     let mut blocking = false;
     let mut deadline: Option<Timestamp> = None;
     let mut tos_versions: Vec<TosVersion> = Vec::new();
@@ -484,34 +497,35 @@ fn combine(
             continue;
         };
         let mut effective = part_status;
+        let mut part_blocking = true;
         match part_status {
             RequirementStatus::Due => {
                 // (e) Past deadline: past_due. Future deadline: grace. None: due now.
+                part_blocking = part.due_items.is_empty();
                 for item in &part.due_items {
                     match item {
-                        None => blocking = true,
+                        None => part_blocking = true,
                         Some(d) if *d <= at => {
-                            blocking = true;
+                            part_blocking = true;
                             effective = RequirementStatus::PastDue;
                         }
                         Some(d) => transitions.push(*d),
                     }
                 }
-                if part.due_items.is_empty() {
-                    blocking = true;
-                }
             }
-            RequirementStatus::EventuallyDue => {}
+            RequirementStatus::EventuallyDue => part_blocking = false,
             RequirementStatus::Pending
             | RequirementStatus::Rejected
-            | RequirementStatus::PastDue => {
-                blocking = true;
-            }
+            | RequirementStatus::PastDue => {}
         }
+        blocking |= part_blocking;
+        let rank = strictness(effective, part_blocking);
         for item in part.due_items.iter().flatten() {
             deadline = earliest(deadline, Some(*item));
         }
-        status = Some(status.map_or(effective, |current| current.max(effective)));
+        if status.is_none_or(|(current_rank, _)| rank > current_rank) {
+            status = Some((rank, effective));
+        }
         for version in part.tos_versions {
             match tos_versions
                 .iter_mut()
@@ -534,7 +548,7 @@ fn combine(
         errors.extend(part.errors);
         transitions.extend(part.transitions);
     }
-    let status = status?;
+    let (_, status) = status?;
     tos_versions.sort_by(|a, b| a.version_id.cmp(&b.version_id));
     tax_forms.sort();
     Some(Outstanding {
@@ -547,6 +561,19 @@ fn combine(
         errors,
         resolved_by: None,
     })
+}
+
+/// How strict a part's status is, for "the stricter status wins": what asks more of the
+/// customer ranks higher, and anything blocking ranks above anything that is not.
+fn strictness(status: RequirementStatus, blocking: bool) -> u8 {
+    match (status, blocking) {
+        (RequirementStatus::PastDue, _) => 5,
+        (RequirementStatus::Rejected, _) => 4,
+        (RequirementStatus::Due, true) => 3,
+        (RequirementStatus::Pending, _) => 2,
+        (RequirementStatus::Due, false) => 1,
+        (RequirementStatus::EventuallyDue, _) => 0,
+    }
 }
 
 pub(crate) fn check(
@@ -591,8 +618,20 @@ pub(crate) fn check(
             });
         }
     }
-    let requirements: BTreeMap<String, Outstanding> = evaluation
-        .requirements
+    // What would unlock it: requirements of the operation's capabilities, as if the
+    // unrequested ones had been requested.
+    let any_unrequested = definition.capabilities.iter().any(|&idx| {
+        compiled.capabilities.get(idx).is_some_and(|c| {
+            evaluation.capabilities.get(&c.name).map(|s| s.status)
+                == Some(CapabilityStatus::Unrequested)
+        })
+    });
+    let what_if = if any_unrequested {
+        evaluate_assuming(rules, snapshot, at, &definition.capabilities).requirements
+    } else {
+        evaluation.requirements
+    };
+    let requirements: BTreeMap<String, Outstanding> = what_if
         .into_iter()
         .filter(|(_, r)| r.impact.iter().any(|name| needed.contains(&name.as_str())))
         .collect();
