@@ -67,6 +67,7 @@ struct FieldSpec {
 #[derive(Clone, Debug)]
 pub(crate) struct Secrets {
     ssn: String,
+    ssn_last4: String,
     dob_year: String,
 }
 
@@ -91,6 +92,11 @@ fn fields() -> Vec<FieldSpec> {
             path: &["individual", "fullSsn"],
             valid: |s| json!(s.ssn),
             invalid: json!("123456789"),
+        },
+        FieldSpec {
+            path: &["individual", "ssnLast4"],
+            valid: |s| json!(s.ssn_last4),
+            invalid: json!("12a4"),
         },
         FieldSpec {
             path: &["individual", "address", "line1"],
@@ -340,6 +346,7 @@ pub(crate) fn customer() -> impl Strategy<Value = Customer> {
                 attestation,
                 secrets: Secrets {
                     ssn: format!("{a:03}-{b:02}-{c:04}"),
+                    ssn_last4: format!("{c:04}"),
                     dob_year: year.to_string(),
                 },
                 at_days,
@@ -422,7 +429,7 @@ proptest! {
     }
 
     #[test]
-    fn supplying_a_valid_value_in_a_draft_never_hurts(mut customer in customer(), field in 0usize..18) {
+    fn supplying_a_valid_value_in_a_draft_never_hurts(mut customer in customer(), field in 0usize..19) {
         customer.provider = None;
         customer.fields[field] = 0;
         let rules = RuleSet::builtin();
@@ -438,7 +445,7 @@ proptest! {
     }
 
     #[test]
-    fn removing_a_value_in_a_draft_never_grants(mut customer in customer(), field in 0usize..18) {
+    fn removing_a_value_in_a_draft_never_grants(mut customer in customer(), field in 0usize..19) {
         customer.provider = None;
         let rules = RuleSet::builtin();
         let (before, _) = outputs(&rules, &customer);
@@ -486,10 +493,12 @@ proptest! {
         let (evaluation, json) = outputs(&rules, &customer);
         let ssn = &customer.secrets.ssn;
         let year = format!("\"{}\"", customer.secrets.dob_year);
+        let last4 = format!("\"{}\"", customer.secrets.ssn_last4);
         let debug = format!("{snapshot:?} {evaluation:?} {rules:?}");
         for text in [&json, &debug] {
             prop_assert!(!text.contains(ssn.as_str()), "ssn leaked");
             prop_assert!(!text.contains(&year), "date of birth leaked");
+            prop_assert!(!text.contains(&last4), "ssn last 4 leaked");
         }
         for operation in rules.operation_names() {
             let decision = rules.check(&snapshot, operation, customer.at()).unwrap();
