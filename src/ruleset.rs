@@ -351,7 +351,7 @@ impl RuleSet {
             .chain(context)
             .flat_map(|field| field.paths.iter().map(|p| crate::checks::pointer(p)))
             .collect();
-        paths.sort();
+        paths.sort_unstable();
         paths.dedup();
         paths
     }

@@ -11,10 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
-use crate::evaluation::{Decision, Evaluation, Outstanding};
+use crate::evaluation::{CapabilityState, Decision, Evaluation, Outstanding, WaitingOn};
 use crate::ruleset::{RuleSet, Source};
 use crate::snapshot::Snapshot;
 use crate::time::Timestamp;
@@ -288,10 +288,10 @@ fn to_pretty<T: Serialize>(value: &T) -> String {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct WireEvaluation<'a> {
-    capabilities: BTreeMap<&'a str, WireCapability>,
-    requirements: BTreeMap<&'a str, WireRequirement<'a>>,
+    capabilities: MapView<'a, CapabilityState, WireCapability>,
+    requirements: MapView<'a, Outstanding, WireRequirement<'a>>,
     allowed: &'a [String],
-    waiting_on: BTreeMap<&'a str, WireWaitingOn<'a>>,
+    waiting_on: MapView<'a, WaitingOn, WireWaitingOn<'a>>,
     next_transition_at: Option<String>,
     at: String,
     ruleset: WireStamp<'a>,
@@ -363,7 +363,7 @@ struct WireDecision<'a> {
     unauthorized_capabilities: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     invalid_context: Vec<WireContextProblem<'a>>,
-    requirements: BTreeMap<&'a str, WireRequirement<'a>>,
+    requirements: MapView<'a, Outstanding, WireRequirement<'a>>,
     at: String,
     ruleset: WireStamp<'a>,
 }
@@ -404,47 +404,36 @@ impl<'a> From<&'a Outstanding> for WireRequirement<'a> {
     }
 }
 
+/// A map serialized straight from the result's `BTreeMap`, converting each value on the way
+/// (no intermediate map is built).
+struct MapView<'a, V, W>(&'a BTreeMap<String, V>, fn(&'a V) -> W);
+
+impl<V, W: Serialize> Serialize for MapView<'_, V, W> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(key, value)| (key, (self.1)(value))))
+    }
+}
+
 fn wire_requirements(
     requirements: &BTreeMap<String, Outstanding>,
-) -> BTreeMap<&str, WireRequirement<'_>> {
-    requirements
-        .iter()
-        .map(|(key, r)| (key.as_str(), WireRequirement::from(r)))
-        .collect()
+) -> MapView<'_, Outstanding, WireRequirement<'_>> {
+    MapView(requirements, WireRequirement::from)
 }
 
 impl<'a> From<&'a Evaluation> for WireEvaluation<'a> {
     fn from(evaluation: &'a Evaluation) -> Self {
         WireEvaluation {
-            capabilities: evaluation
-                .capabilities
-                .iter()
-                .map(|(name, state)| {
-                    (
-                        name.as_str(),
-                        WireCapability {
-                            requested: state.requested,
-                            status: state.status.as_str(),
-                        },
-                    )
-                })
-                .collect(),
+            capabilities: MapView(&evaluation.capabilities, |state| WireCapability {
+                requested: state.requested,
+                status: state.status.as_str(),
+            }),
             requirements: wire_requirements(&evaluation.requirements),
             allowed: &evaluation.allowed,
-            waiting_on: evaluation
-                .waiting_on
-                .iter()
-                .map(|(name, waiting)| {
-                    (
-                        name.as_str(),
-                        WireWaitingOn {
-                            requirements: &waiting.requirements,
-                            capabilities: &waiting.capabilities,
-                            provider: waiting.provider,
-                        },
-                    )
-                })
-                .collect(),
+            waiting_on: MapView(&evaluation.waiting_on, |waiting| WireWaitingOn {
+                requirements: &waiting.requirements,
+                capabilities: &waiting.capabilities,
+                provider: waiting.provider,
+            }),
             next_transition_at: evaluation.next_transition_at.map(|t| t.to_string()),
             at: evaluation.at.to_string(),
             ruleset: WireStamp {

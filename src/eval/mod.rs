@@ -114,12 +114,17 @@ fn evaluate_assuming(
     }
 
     // (d, e, f) Every requirement that is needed or that the provider lists.
-    let mut keys: BTreeSet<&str> = needed_by
-        .keys()
-        .filter_map(|&idx| compiled.requirements.get(idx).map(|r| r.key.as_str()))
-        .collect();
+    // (Sets are built by insertion: `collect` into a B-tree sorts, which costs code size.)
+    let mut keys: BTreeSet<&str> = BTreeSet::new();
+    for &idx in needed_by.keys() {
+        if let Some(requirement) = compiled.requirements.get(idx) {
+            keys.insert(requirement.key.as_str());
+        }
+    }
     if let Some(listed) = &snapshot.requirements {
-        keys.extend(listed.keys().map(String::as_str));
+        for key in listed.keys() {
+            keys.insert(key.as_str());
+        }
     }
     let mut requirements = BTreeMap::new();
     let mut transitions = Vec::new();
@@ -549,8 +554,8 @@ fn combine(
         transitions.extend(part.transitions);
     }
     let (_, status) = status?;
-    tos_versions.sort_by(|a, b| a.version_id.cmp(&b.version_id));
-    tax_forms.sort();
+    tos_versions.sort_unstable_by(|a, b| a.version_id.cmp(&b.version_id));
+    tax_forms.sort_unstable();
     Some(Outstanding {
         status,
         blocking,
@@ -631,10 +636,8 @@ pub(crate) fn check(
     } else {
         evaluation.requirements
     };
-    let requirements: BTreeMap<String, Outstanding> = what_if
-        .into_iter()
-        .filter(|(_, r)| r.impact.iter().any(|name| needed.contains(&name.as_str())))
-        .collect();
+    let mut requirements = what_if;
+    requirements.retain(|_, r| r.impact.iter().any(|name| needed.contains(&name.as_str())));
     let (error_type, error_message) = if !unauthorized_capabilities.is_empty() {
         let message = format!(
             "customer is not authorized for `{operation}`: {} not active",
