@@ -1,0 +1,2 @@
+// Node entry point: the module is initialised on import.
+export * from "./capgate.js";

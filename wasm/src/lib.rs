@@ -1,0 +1,286 @@
+//! WebAssembly bindings for capgate: a compile-once [`Engine`] handle for JavaScript.
+//!
+//! This crate holds no rule logic. Every call goes through `capgate::wire`, the JSON contract
+//! the CLI prints, so the two cannot drift apart: results are that JSON, parsed into plain
+//! JavaScript objects (or returned as the string itself by the `*Json` methods), and errors
+//! are `Error` objects carrying the wire error's fields (`code`, `file`, `line`, ...).
+
+use capgate::wire::{self, WireError};
+use capgate::{RuleSet, Source, Timestamp};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = include_str!("types.d.ts");
+
+/// A compiled ruleset, ready to evaluate snapshots. Compile once, evaluate many times.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// The embedded default rules (the provider's documented rules).
+    #[wasm_bindgen(js_name = "default")]
+    pub fn builtin() -> Engine {
+        Engine {
+            rules: RuleSet::builtin(),
+        }
+    }
+
+    /// Compiles TOML sources (`[{name, text}, ...]`), combined in order.
+    ///
+    /// # Errors
+    ///
+    /// Throws an `Error` with the first problem's `code`, `file`, `line`, `column`, `span`,
+    /// and every problem in `errors`.
+    #[wasm_bindgen(js_name = "fromSources")]
+    pub fn from_sources(
+        #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
+    ) -> Result<Engine, JsValue> {
+        let owned = read_sources(sources)?;
+        let sources: Vec<Source<'_>> = owned
+            .iter()
+            .map(|(name, text)| Source::new(name, text))
+            .collect();
+        wire::load(&sources)
+            .map(|rules| Engine { rules })
+            .map_err(|error| to_js_error(&error))
+    }
+
+    /// Every problem in the sources, without throwing (`[]` when they load).
+    ///
+    /// # Errors
+    ///
+    /// Throws only when `sources` is not an array of `{name, text}` strings.
+    #[wasm_bindgen(js_name = "lint", unchecked_return_type = "Problem[]")]
+    pub fn lint(
+        #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let owned = read_sources(sources)?;
+        let sources: Vec<Source<'_>> = owned
+            .iter()
+            .map(|(name, text)| Source::new(name, text))
+            .collect();
+        parse_json(&wire::lint_json(&sources))
+    }
+
+    /// Evaluates a snapshot (an object or JSON text) at `at` (a `Date` or an RFC 3339 string;
+    /// omitted: now). Returns the evaluation as a plain object, the CLI's JSON shape.
+    ///
+    /// # Errors
+    ///
+    /// Throws on a malformed snapshot (`CG2xx`) or evaluation time (`CG302`).
+    #[wasm_bindgen(unchecked_return_type = "Evaluation")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        parse_json(&self.evaluate_text(snapshot, at)?)
+    }
+
+    /// Like `evaluate`, returning the JSON text exactly as the CLI prints it.
+    ///
+    /// # Errors
+    ///
+    /// As `evaluate`.
+    #[wasm_bindgen(js_name = "evaluateJson")]
+    pub fn evaluate_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+    ) -> Result<String, JsValue> {
+        self.evaluate_text(snapshot, at)
+    }
+
+    /// Checks whether `operation` may proceed; the decision is shaped like the provider's
+    /// 403/400 body (`allowed`, `errorType`, `unauthorizedCapabilities`, ...).
+    ///
+    /// # Errors
+    ///
+    /// Throws on a malformed snapshot or time, and on an unknown operation (`CG301`).
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn check(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        operation: &str,
+        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        parse_json(&self.check_text(snapshot, operation, at)?)
+    }
+
+    /// Like `check`, returning the JSON text exactly as the CLI prints it.
+    ///
+    /// # Errors
+    ///
+    /// As `check`.
+    #[wasm_bindgen(js_name = "checkJson")]
+    pub fn check_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        operation: &str,
+        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+    ) -> Result<String, JsValue> {
+        self.check_text(snapshot, operation, at)
+    }
+
+    /// The ruleset id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.rules.id().to_owned()
+    }
+
+    /// The ruleset version.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> String {
+        self.rules.version().to_owned()
+    }
+
+    /// The ruleset content hash (`sha256:...`).
+    #[wasm_bindgen(getter)]
+    pub fn hash(&self) -> String {
+        self.rules.hash().to_owned()
+    }
+
+    /// Capability names, sorted.
+    #[wasm_bindgen(getter)]
+    pub fn capabilities(&self) -> Vec<String> {
+        self.rules.capability_names().map(str::to_owned).collect()
+    }
+
+    /// Operation names, sorted.
+    #[wasm_bindgen(getter)]
+    pub fn operations(&self) -> Vec<String> {
+        self.rules.operation_names().map(str::to_owned).collect()
+    }
+
+    /// Requirement keys, sorted.
+    #[wasm_bindgen(getter, js_name = "requirementKeys")]
+    pub fn requirement_keys(&self) -> Vec<String> {
+        self.rules.requirement_keys().map(str::to_owned).collect()
+    }
+
+    /// JSON pointers of the snapshot values the rules mark sensitive (to redact in logs).
+    #[wasm_bindgen(getter, js_name = "sensitivePaths")]
+    pub fn sensitive_paths(&self) -> Vec<String> {
+        self.rules.sensitive_paths()
+    }
+}
+
+impl Engine {
+    fn evaluate_text(&self, snapshot: &JsValue, at: &JsValue) -> Result<String, JsValue> {
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        wire::evaluate_json(&self.rules, &text, &at).map_err(|error| to_js_error(&error))
+    }
+
+    fn check_text(
+        &self,
+        snapshot: &JsValue,
+        operation: &str,
+        at: &JsValue,
+    ) -> Result<String, JsValue> {
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        wire::check_json(&self.rules, &text, operation, &at).map_err(|error| to_js_error(&error))
+    }
+}
+
+/// A snapshot given as JSON text is used as is; an object is serialized with `JSON.stringify`.
+fn snapshot_text(snapshot: &JsValue) -> Result<String, JsValue> {
+    if let Some(text) = snapshot.as_string() {
+        return Ok(text);
+    }
+    if snapshot.is_object() {
+        if let Ok(text) = js_sys::JSON::stringify(snapshot) {
+            if let Some(text) = text.as_string() {
+                return Ok(text);
+            }
+        }
+    }
+    Err(plain_error(
+        "CG201",
+        "the snapshot must be an object or a JSON string",
+    ))
+}
+
+/// The evaluation time as RFC 3339 text: a `Date`, a string, or now when omitted.
+fn read_at(at: &JsValue) -> Result<String, JsValue> {
+    if let Some(text) = at.as_string() {
+        return Ok(text);
+    }
+    let date = if at.is_undefined() || at.is_null() {
+        js_sys::Date::new_0()
+    } else if let Some(date) = at.dyn_ref::<js_sys::Date>() {
+        date.clone()
+    } else {
+        return Err(plain_error(
+            "CG302",
+            "the evaluation time must be a Date or an RFC 3339 string",
+        ));
+    };
+    let millis = date.get_time();
+    if !millis.is_finite() {
+        return Err(plain_error(
+            "CG302",
+            "invalid evaluation time: invalid Date",
+        ));
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a finite Date is within +-8.64e15 ms"
+    )]
+    let seconds = (millis / 1000.0).floor() as i64;
+    Ok(Timestamp::from_unix_seconds(seconds).to_string())
+}
+
+fn read_sources(sources: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    let invalid = || {
+        plain_error(
+            "CG302",
+            "sources must be an array of {name, text} objects with string values",
+        )
+    };
+    let array = sources.dyn_ref::<js_sys::Array>().ok_or_else(invalid)?;
+    let mut out = Vec::new();
+    for item in array.iter() {
+        let name =
+            js_sys::Reflect::get(&item, &JsValue::from_str("name")).map_err(|_| invalid())?;
+        let text =
+            js_sys::Reflect::get(&item, &JsValue::from_str("text")).map_err(|_| invalid())?;
+        match (name.as_string(), text.as_string()) {
+            (Some(name), Some(text)) => out.push((name, text)),
+            _ => return Err(invalid()),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_json(text: &str) -> Result<JsValue, JsValue> {
+    js_sys::JSON::parse(text)
+}
+
+/// A JS `Error` carrying every field of the wire error.
+fn to_js_error(error: &WireError) -> JsValue {
+    let js_error = js_sys::Error::new(&error.message);
+    js_error.set_name("CapgateError");
+    if let Ok(fields) = js_sys::JSON::parse(&error.to_json()) {
+        if let Some(fields) = fields.dyn_ref::<js_sys::Object>() {
+            js_sys::Object::assign(&js_error, fields);
+        }
+    }
+    js_error.into()
+}
+
+fn plain_error(code: &str, message: &str) -> JsValue {
+    let js_error = js_sys::Error::new(message);
+    js_error.set_name("CapgateError");
+    let _ = js_sys::Reflect::set(
+        &js_error,
+        &JsValue::from_str("code"),
+        &JsValue::from_str(code),
+    );
+    js_error.into()
+}
