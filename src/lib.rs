@@ -18,6 +18,8 @@ pub use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
     FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
 };
-pub use crate::ruleset::{BUILTIN_RULES, BUILTIN_RULES_NAME, Resolver, RuleSet, Source};
+pub use crate::ruleset::{
+    BUILTIN_RULES, BUILTIN_RULES_NAME, MAX_CAPABILITIES, Resolver, RuleSet, Source,
+};
 pub use crate::snapshot::Snapshot;
 pub use crate::time::{Timestamp, TimestampError};

@@ -20,6 +20,9 @@ use crate::time::Timestamp;
 /// ```
 pub const BUILTIN_RULES: &str = include_str!("../rules/coinbase-customers.toml");
 
+/// The most capabilities a ruleset may define (evaluation keeps capability sets as bitsets).
+pub const MAX_CAPABILITIES: usize = 128;
+
 /// The name the builtin source carries in errors.
 ///
 /// # Example

@@ -247,6 +247,63 @@ pub fn check_json(
     Ok(decision_to_json(&decision))
 }
 
+/// Like [`evaluate_json`], without whitespace: the same content for hosts that parse it
+/// straight back (the WASM build's object results), at a lower cost.
+///
+/// # Errors
+///
+/// As [`evaluate_json`].
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let compact = capgate::wire::evaluate_json_compact(&rules, "{}", "2026-11-22T00:00:00Z")?;
+/// let pretty = capgate::wire::evaluate_json(&rules, "{}", "2026-11-22T00:00:00Z")?;
+/// let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+/// assert_eq!(parse(&compact), parse(&pretty));
+/// assert!(!compact.contains('\n'));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn evaluate_json_compact(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    at: &str,
+) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let evaluation = rules.evaluate(&snapshot, at);
+    Ok(serde_json::to_string(&WireEvaluation::from(&evaluation)).unwrap_or_default())
+}
+
+/// Like [`check_json`], without whitespace.
+///
+/// # Errors
+///
+/// As [`check_json`].
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let compact = capgate::wire::check_json_compact(&rules, "{}", "createCustomerAccount", "2026-11-22T00:00:00Z")?;
+/// assert!(compact.starts_with(r#"{"operation":"createCustomerAccount","allowed":false"#));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn check_json_compact(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    operation: &str,
+    at: &str,
+) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let decision = rules
+        .check(&snapshot, operation, at)
+        .map_err(|err| WireError::from(&err))?;
+    Ok(serde_json::to_string(&WireDecision::from(&decision)).unwrap_or_default())
+}
+
 /// An evaluation as pretty-printed JSON (two-space indent, no trailing newline).
 ///
 /// # Example

@@ -22,8 +22,8 @@ use toml::de::{DeTable, DeValue};
 use crate::compile::reader::{Ctx, TableReader};
 use crate::error::{ErrorCode, LoadError, LoadErrors};
 use crate::ruleset::{
-    CapabilityDef, Check, Compiled, ContextDef, FieldRule, OperationDef, RequirementDef,
-    RequirementKind, Resolver, Source, TosVersionDef, VerifiedBy,
+    CapabilityDef, Check, Compiled, ContextDef, FieldRule, MAX_CAPABILITIES, OperationDef,
+    RequirementDef, RequirementKind, Resolver, Source, TosVersionDef, VerifiedBy,
 };
 use crate::time::Timestamp;
 
@@ -870,6 +870,13 @@ impl Resolve<'_, '_> {
         let context = self.unique("context requirement", context);
         let mut groups = self.unique("group", groups);
         let mut capabilities = self.unique("capability", capabilities);
+        if let Some((name, (loc, _))) = capabilities.iter().nth(MAX_CAPABILITIES) {
+            let message = format!(
+                "too many capabilities: `{name}` is one past the limit of {MAX_CAPABILITIES}"
+            );
+            let loc = loc.clone();
+            self.error(ErrorCode::InvalidValue, message, &loc);
+        }
         let mut operations = self.unique("operation", operations);
 
         for (reference, members) in extend_groups {

@@ -4,7 +4,7 @@
 //! The semantics are written down in the README ("Evaluation semantics"); the letters in the
 //! comments below (a-i) refer to that list.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::checks::{self, FieldOutcome};
 use crate::error::CheckError;
@@ -63,6 +63,17 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
     evaluate_assuming(rules, snapshot, at, &[])
 }
 
+/// A set of capabilities, one bit per capability index (a ruleset has at most
+/// [`crate::ruleset::MAX_CAPABILITIES`]).
+type CapabilityMask = u128;
+
+fn bit(idx: usize) -> CapabilityMask {
+    u32::try_from(idx)
+        .ok()
+        .and_then(|shift| 1u128.checked_shl(shift))
+        .unwrap_or(0)
+}
+
 /// Evaluates as if the capabilities `assume_requested` (indexes) had been requested: the
 /// what-if behind "the requirements that would unlock" an operation.
 fn evaluate_assuming(
@@ -93,65 +104,45 @@ fn evaluate_assuming(
             }
         })
         .collect();
-    let is_live = |name: &str| {
-        compiled
-            .capability_idx(name)
-            .and_then(|idx| standings.get(idx))
-            .is_some_and(|standing| matches!(standing, Standing::Live { .. }))
-    };
+    let mut live: CapabilityMask = 0;
+    for (idx, standing) in standings.iter().enumerate() {
+        if matches!(standing, Standing::Live { .. }) {
+            live |= bit(idx);
+        }
+    }
 
     // (d) Which live capabilities need each requirement, by the rules.
-    let mut needed_by: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
-    for (capability, standing) in compiled.capabilities.iter().zip(&standings) {
-        if matches!(standing, Standing::Live { .. }) {
+    let mut needed_by: Vec<CapabilityMask> = vec![0; compiled.requirements.len()];
+    for (idx, capability) in compiled.capabilities.iter().enumerate() {
+        if live & bit(idx) != 0 {
             for &requirement_idx in &capability.requirements {
-                needed_by
-                    .entry(requirement_idx)
-                    .or_default()
-                    .insert(&capability.name);
+                if let Some(mask) = needed_by.get_mut(requirement_idx) {
+                    *mask |= bit(idx);
+                }
             }
         }
     }
+    let names_to_mask = |names: &[String]| {
+        names
+            .iter()
+            .filter_map(|name| compiled.capability_idx(name))
+            .fold(0, |mask, idx| mask | bit(idx))
+    };
 
-    // (d, e, f) Every requirement that is needed or that the provider lists.
-    // (Sets are built by insertion: `collect` into a B-tree sorts, which costs code size.)
-    let mut keys: BTreeSet<&str> = BTreeSet::new();
-    for &idx in needed_by.keys() {
-        if let Some(requirement) = compiled.requirements.get(idx) {
-            keys.insert(requirement.key.as_str());
-        }
-    }
-    if let Some(listed) = &snapshot.requirements {
-        for key in listed.keys() {
-            keys.insert(key.as_str());
-        }
-    }
+    // (d, e, f) Every requirement that is needed or that the provider lists, in key order.
     let mut requirements = BTreeMap::new();
+    let mut impact_masks: Vec<CapabilityMask> = Vec::new();
     let mut transitions = Vec::new();
-    for key in keys {
-        let definition_idx = compiled.requirement_idx(key);
+    for (definition_idx, provider_entry) in requirement_keys(compiled, &needed_by, snapshot) {
         let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
-        let provider_entry = snapshot
-            .requirements
-            .as_ref()
-            .and_then(|listed| listed.get(key));
-        let mut impact: BTreeSet<&str> = definition_idx
-            .and_then(|idx| needed_by.get(&idx))
-            .cloned()
-            .unwrap_or_default();
-        if let Some(entry) = provider_entry {
-            impact.extend(
-                entry
-                    .impact
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|name| is_live(name)),
-            );
-        }
-        let is_needed = definition_idx.is_some_and(|idx| needed_by.contains_key(&idx));
-
+        let needed = definition_idx
+            .and_then(|idx| needed_by.get(idx))
+            .copied()
+            .unwrap_or(0);
+        let mut impact = needed;
         let mut parts = Vec::new();
-        if let Some(entry) = provider_entry {
+        if let Some((_, entry)) = provider_entry {
+            impact |= names_to_mask(&entry.impact) & live;
             parts.push(provider_part(entry, definition));
         }
         if let Some(definition) = definition {
@@ -164,20 +155,31 @@ fn evaluate_assuming(
                 (_, None) => snapshot.requirements.is_none(),
                 (_, Some(_)) => false,
             };
-            if checked_locally && (is_needed || provider_entry.is_some()) {
+            if checked_locally && (needed != 0 || provider_entry.is_some()) {
                 parts.push(local_part(definition, snapshot, at));
             }
         }
-        if let Some(outstanding) = combine(parts, at, &mut transitions) {
-            let mut outstanding = outstanding;
-            outstanding.impact = impact.into_iter().map(str::to_owned).collect();
+        if let Some(mut outstanding) = combine(parts, at, &mut transitions) {
+            outstanding.impact = capability_names(compiled, impact);
             outstanding.resolved_by = definition.map(|d| d.resolved_by);
-            requirements.insert(key.to_owned(), outstanding);
+            let key = match (definition, provider_entry) {
+                (Some(definition), _) => definition.key.clone(),
+                (None, Some((key, _))) => key.clone(),
+                (None, None) => continue,
+            };
+            requirements.insert(key, outstanding);
+            impact_masks.push(impact);
+        }
+    }
+    let mut blocked: CapabilityMask = 0;
+    for (requirement, mask) in requirements.values().zip(&impact_masks) {
+        if requirement.blocking {
+            blocked |= mask;
         }
     }
 
     // (g) Capability statuses; dependencies first.
-    let statuses = capability_statuses(compiled, &standings, &requirements);
+    let statuses = capability_statuses(compiled, &standings, blocked);
     let mut capabilities = BTreeMap::new();
     let mut waiting_on = BTreeMap::new();
     let mut allowed = Vec::new();
@@ -201,8 +203,9 @@ fn evaluate_assuming(
             CapabilityStatus::Pending => {
                 let blocking = requirements
                     .iter()
-                    .filter(|(_, r)| r.blocking && r.impact.contains(&capability.name))
-                    .map(|(key, _)| key.clone())
+                    .zip(&impact_masks)
+                    .filter(|((_, r), mask)| r.blocking && **mask & bit(idx) != 0)
+                    .map(|((key, _), _)| key.clone())
                     .collect();
                 let dependencies = capability
                     .depends_on
@@ -251,6 +254,71 @@ fn evaluate_assuming(
     }
 }
 
+/// A requirement to report: its definition (index), and the provider's entry (key, entry).
+type Reported<'s> = (Option<usize>, Option<(&'s String, &'s ProviderRequirement)>);
+
+/// The requirements to report, in key order: those a live capability needs (by index into
+/// the sorted definitions) merged with those the provider lists (sorted map keys).
+fn requirement_keys<'s>(
+    compiled: &Compiled,
+    needed_by: &[CapabilityMask],
+    snapshot: &'s Snapshot,
+) -> Vec<Reported<'s>> {
+    let mut needed = compiled
+        .requirements
+        .iter()
+        .enumerate()
+        .filter(|(idx, _)| needed_by.get(*idx).is_some_and(|mask| *mask != 0))
+        .peekable();
+    let mut listed = snapshot
+        .requirements
+        .iter()
+        .flat_map(|map| map.iter())
+        .peekable();
+    let mut out = Vec::new();
+    loop {
+        match (needed.peek(), listed.peek()) {
+            (None, None) => return out,
+            (Some((idx, _)), None) => {
+                out.push((Some(*idx), None));
+                needed.next();
+            }
+            (None, Some(&(key, entry))) => {
+                out.push((compiled.requirement_idx(key), Some((key, entry))));
+                listed.next();
+            }
+            (Some((idx, definition)), Some(&(key, entry))) => {
+                match definition.key.as_str().cmp(key) {
+                    std::cmp::Ordering::Less => {
+                        out.push((Some(*idx), None));
+                        needed.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        out.push((Some(*idx), Some((key, entry))));
+                        needed.next();
+                        listed.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        out.push((compiled.requirement_idx(key), Some((key, entry))));
+                        listed.next();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The names of the capabilities in `mask`, sorted (capabilities are sorted by name).
+fn capability_names(compiled: &Compiled, mask: CapabilityMask) -> Vec<String> {
+    compiled
+        .capabilities
+        .iter()
+        .enumerate()
+        .filter(|(idx, _)| mask & bit(*idx) != 0)
+        .map(|(_, capability)| capability.name.clone())
+        .collect()
+}
+
 fn stamp(compiled: &Compiled) -> RulesetStamp {
     RulesetStamp {
         id: compiled.id.clone(),
@@ -265,22 +333,13 @@ fn stamp(compiled: &Compiled) -> RulesetStamp {
 fn capability_statuses(
     compiled: &Compiled,
     standings: &[Standing],
-    requirements: &BTreeMap<String, Outstanding>,
+    blocked: CapabilityMask,
 ) -> Vec<CapabilityStatus> {
-    let blocked: Vec<bool> = compiled
-        .capabilities
-        .iter()
-        .map(|capability| {
-            requirements
-                .values()
-                .any(|r| r.blocking && r.impact.contains(&capability.name))
-        })
-        .collect();
     let base = |idx: usize| match standings.get(idx) {
         Some(Standing::Inactive) => CapabilityStatus::Inactive,
         Some(Standing::Unrequested) | None => CapabilityStatus::Unrequested,
         Some(Standing::Live { provider_active }) => {
-            if *provider_active && !blocked.get(idx).copied().unwrap_or(true) {
+            if *provider_active && blocked & bit(idx) == 0 {
                 CapabilityStatus::Active
             } else {
                 CapabilityStatus::Pending

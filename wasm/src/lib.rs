@@ -67,7 +67,7 @@ impl Engine {
     }
 
     /// Evaluates a snapshot (an object or JSON text) at `at` (a `Date` or an RFC 3339 string;
-    /// omitted: now). Returns the evaluation as a plain object, the CLI's JSON shape.
+    /// `undefined` means now, though passing the time explicitly is the point). Returns the evaluation as a plain object, the CLI's JSON shape.
     ///
     /// # Errors
     ///
@@ -76,9 +76,13 @@ impl Engine {
     pub fn evaluate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
-        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        parse_json(&self.evaluate_text(snapshot, at)?)
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        let json = wire::evaluate_json_compact(&self.rules, &text, &at)
+            .map_err(|error| to_js_error(&error))?;
+        parse_json(&json)
     }
 
     /// Like `evaluate`, returning the JSON text exactly as the CLI prints it.
@@ -90,7 +94,7 @@ impl Engine {
     pub fn evaluate_json(
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
-        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
     ) -> Result<String, JsValue> {
         self.evaluate_text(snapshot, at)
     }
@@ -106,9 +110,13 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
         operation: &str,
-        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        parse_json(&self.check_text(snapshot, operation, at)?)
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        let json = wire::check_json_compact(&self.rules, &text, operation, &at)
+            .map_err(|error| to_js_error(&error))?;
+        parse_json(&json)
     }
 
     /// Like `check`, returning the JSON text exactly as the CLI prints it.
@@ -121,7 +129,7 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
         operation: &str,
-        #[wasm_bindgen(unchecked_param_type = "At | undefined")] at: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
     ) -> Result<String, JsValue> {
         self.check_text(snapshot, operation, at)
     }
@@ -208,12 +216,13 @@ fn snapshot_text(snapshot: &JsValue) -> Result<String, JsValue> {
 
 /// The evaluation time as RFC 3339 text: a `Date`, a string, or now when omitted.
 fn read_at(at: &JsValue) -> Result<String, JsValue> {
+    if at.is_undefined() || at.is_null() {
+        return Ok(now());
+    }
     if let Some(text) = at.as_string() {
         return Ok(text);
     }
-    let date = if at.is_undefined() || at.is_null() {
-        js_sys::Date::new_0()
-    } else if let Some(date) = at.dyn_ref::<js_sys::Date>() {
+    let date = if let Some(date) = at.dyn_ref::<js_sys::Date>() {
         date.clone()
     } else {
         return Err(plain_error(
@@ -221,19 +230,25 @@ fn read_at(at: &JsValue) -> Result<String, JsValue> {
             "the evaluation time must be a Date or an RFC 3339 string",
         ));
     };
+    date_text(&date).ok_or_else(|| plain_error("CG302", "invalid evaluation time: invalid Date"))
+}
+
+/// The current time: the host may read the clock, the engine never does.
+fn now() -> String {
+    date_text(&js_sys::Date::new_0()).unwrap_or_default()
+}
+
+fn date_text(date: &js_sys::Date) -> Option<String> {
     let millis = date.get_time();
     if !millis.is_finite() {
-        return Err(plain_error(
-            "CG302",
-            "invalid evaluation time: invalid Date",
-        ));
+        return None;
     }
     #[expect(
         clippy::cast_possible_truncation,
         reason = "a finite Date is within +-8.64e15 ms"
     )]
     let seconds = (millis / 1000.0).floor() as i64;
-    Ok(Timestamp::from_unix_seconds(seconds).to_string())
+    Some(Timestamp::from_unix_seconds(seconds).to_string())
 }
 
 fn read_sources(sources: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
