@@ -289,9 +289,13 @@ impl<'a, 'i> TableReader<'a, 'i> {
                     format!("did you mean `{suggestion}`?"),
                 );
             } else {
-                let mut allowed = self.asked.clone();
-                allowed.sort_unstable();
-                allowed.dedup();
+                // Sorted and unique by insertion: a handful of keys.
+                let mut allowed: Vec<&str> = Vec::with_capacity(self.asked.len());
+                for key in &self.asked {
+                    if let Err(idx) = allowed.binary_search(key) {
+                        allowed.insert(idx, key);
+                    }
+                }
                 let list = allowed
                     .iter()
                     .map(|k| format!("`{k}`"))

@@ -590,31 +590,29 @@ fn combine(
         if status.is_none_or(|(current_rank, _)| rank > current_rank) {
             status = Some((rank, effective));
         }
+        // Both lists are kept sorted and unique by inserting in place (a few items each).
         for version in part.tos_versions {
-            match tos_versions
-                .iter_mut()
-                .find(|v| v.version_id == version.version_id)
-            {
-                Some(existing) => {
-                    existing.deadline = earliest(existing.deadline, version.deadline);
-                    if existing.url.is_none() {
-                        existing.url = version.url;
+            match tos_versions.binary_search_by(|v| v.version_id.cmp(&version.version_id)) {
+                Ok(idx) => {
+                    if let Some(existing) = tos_versions.get_mut(idx) {
+                        existing.deadline = earliest(existing.deadline, version.deadline);
+                        if existing.url.is_none() {
+                            existing.url = version.url;
+                        }
                     }
                 }
-                None => tos_versions.push(version),
+                Err(idx) => tos_versions.insert(idx, version),
             }
         }
         for form in part.tax_forms {
-            if !tax_forms.contains(&form) {
-                tax_forms.push(form);
+            if let Err(idx) = tax_forms.binary_search(&form) {
+                tax_forms.insert(idx, form);
             }
         }
         errors.extend(part.errors);
         transitions.extend(part.transitions);
     }
     let (_, status) = status?;
-    tos_versions.sort_unstable_by(|a, b| a.version_id.cmp(&b.version_id));
-    tax_forms.sort_unstable();
     Some(Outstanding {
         status,
         blocking,
