@@ -69,6 +69,61 @@ pub(crate) fn check_field(rule: &FieldRule, snapshot: &Snapshot, at: Timestamp) 
     FieldOutcome::Met
 }
 
+/// One check's verdict on its own, for explanations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CheckVerdict {
+    Pass,
+    Fail(&'static str),
+    /// Valid but dated after `at` (`date_in_future`).
+    NotYet,
+}
+
+/// Where a field rule reads its value (a JSON pointer), and each check's verdict on it;
+/// `None` when the value is missing (absent, `null`, or an object of only nulls).
+pub(crate) fn each_check(
+    rule: &FieldRule,
+    snapshot: &Snapshot,
+    at: Timestamp,
+) -> (String, Option<Vec<(&'static str, CheckVerdict)>>) {
+    let found = rule
+        .paths
+        .iter()
+        .find_map(|path| snapshot.lookup(path).map(|value| (path, value)));
+    let Some((segments, value)) = found else {
+        return (
+            rule.paths.first().map(|p| pointer(p)).unwrap_or_default(),
+            None,
+        );
+    };
+    if let Json::Object(map) = value {
+        if map.values().all(|v| matches!(v, Json::Null)) && !rule.checks.is_empty() {
+            return (pointer(segments), None);
+        }
+    }
+    let verdicts = rule
+        .checks
+        .iter()
+        .map(|check| {
+            let verdict = match run_check(check, value, at) {
+                CheckResult::Pass => CheckVerdict::Pass,
+                CheckResult::Fail(code) => CheckVerdict::Fail(code),
+                CheckResult::NotYet(_) => CheckVerdict::NotYet,
+            };
+            (check.kind(), verdict)
+        })
+        .collect();
+    (pointer(segments), Some(verdicts))
+}
+
+/// Whether the string `value` passes `check` (for load-time lints: no time dependence).
+pub(crate) fn string_passes(check: &Check, value: &str) -> bool {
+    let json = Json::String(value.to_owned());
+    matches!(
+        run_check(check, &json, Timestamp::from_unix_seconds(0)),
+        CheckResult::Pass
+    )
+}
+
 /// Renders path segments as a JSON pointer.
 pub(crate) fn pointer(segments: &[String]) -> String {
     let mut out = String::new();

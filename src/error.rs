@@ -21,6 +21,7 @@ use std::ops::Range;
 /// | CG108 | invalid regular expression in a `pattern` check |
 /// | CG109 | unknown check kind |
 /// | CG110 | invalid value in a rule file (bad path, timestamp, enumeration value, bounds, identifier) |
+/// | CG111 | a requirement that can never be met (a `one_of` list none of whose values passes the other checks) |
 /// | CG201 | snapshot is not valid JSON |
 /// | CG202 | wrong type for a known snapshot field |
 /// | CG203 | duplicate key in a snapshot object |
@@ -29,6 +30,7 @@ use std::ops::Range;
 /// | CG206 | missing required field in a snapshot entry |
 /// | CG301 | unknown operation |
 /// | CG302 | invalid argument (an evaluation time that is not RFC 3339, say) |
+/// | CG303 | unknown capability |
 ///
 /// # Example
 ///
@@ -60,6 +62,8 @@ pub enum ErrorCode {
     UnknownCheckKind,
     /// CG110: invalid value in a rule file.
     InvalidValue,
+    /// CG111: a requirement that can never be met.
+    NeverMet,
     /// CG201: snapshot is not valid JSON.
     JsonSyntax,
     /// CG202: wrong type for a known snapshot field.
@@ -76,6 +80,8 @@ pub enum ErrorCode {
     UnknownOperation,
     /// CG302: invalid argument.
     InvalidArgument,
+    /// CG303: unknown capability.
+    UnknownCapability,
 }
 
 impl ErrorCode {
@@ -99,6 +105,7 @@ impl ErrorCode {
             ErrorCode::InvalidPattern => "CG108",
             ErrorCode::UnknownCheckKind => "CG109",
             ErrorCode::InvalidValue => "CG110",
+            ErrorCode::NeverMet => "CG111",
             ErrorCode::JsonSyntax => "CG201",
             ErrorCode::SnapshotType => "CG202",
             ErrorCode::DuplicateKey => "CG203",
@@ -107,6 +114,7 @@ impl ErrorCode {
             ErrorCode::MissingField => "CG206",
             ErrorCode::UnknownOperation => "CG301",
             ErrorCode::InvalidArgument => "CG302",
+            ErrorCode::UnknownCapability => "CG303",
         }
     }
 }
@@ -433,7 +441,8 @@ impl fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
-/// An operation check that cannot be decided (which is never an allow).
+/// An operation check or explanation that cannot be made: an unknown operation (`CG301`) or
+/// capability (`CG303`). It is never an allow.
 ///
 /// # Example
 ///
@@ -446,8 +455,9 @@ impl std::error::Error for SnapshotError {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("CG301: unknown operation `{operation}`")]
+#[error("{}: unknown {} `{operation}`", code.as_str(), if *code == ErrorCode::UnknownCapability { "capability" } else { "operation" })]
 pub struct CheckError {
+    code: ErrorCode,
     operation: String,
 }
 
@@ -455,7 +465,16 @@ impl CheckError {
     #[cold]
     pub(crate) fn unknown_operation(operation: &str) -> CheckError {
         CheckError {
+            code: ErrorCode::UnknownOperation,
             operation: operation.to_owned(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn unknown_capability(capability: &str) -> CheckError {
+        CheckError {
+            code: ErrorCode::UnknownCapability,
+            operation: capability.to_owned(),
         }
     }
 
@@ -471,10 +490,10 @@ impl CheckError {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::UnknownOperation
+        self.code
     }
 
-    /// The operation that was asked for.
+    /// The operation (or, for `CG303`, the capability) that was asked for.
     ///
     /// # Example
     ///

@@ -5,7 +5,6 @@
 //! `Debug` output shows only the shape of the document, never a string or number in it.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -20,7 +19,37 @@ pub(crate) enum Json {
     Number(f64),
     String(String),
     Array(Vec<Json>),
-    Object(BTreeMap<String, Json>),
+    Object(JsonObject),
+}
+
+/// A JSON object: entries sorted by key, keys unique (duplicates are rejected on parse).
+///
+/// A sorted vector rather than a map: one allocation per object, binary-search lookups.
+#[derive(Clone, PartialEq, Default)]
+pub(crate) struct JsonObject {
+    entries: Vec<(String, Json)>,
+}
+
+impl JsonObject {
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        let idx = self
+            .entries
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()?;
+        self.entries.get(idx).map(|(_, value)| value)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Json)> {
+        self.entries.iter().map(|(key, value)| (key, value))
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Json> {
+        self.entries.iter().map(|(_, value)| value)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
 impl Json {
@@ -68,7 +97,7 @@ impl Json {
         }
     }
 
-    pub(crate) fn as_object(&self) -> Option<&BTreeMap<String, Json>> {
+    pub(crate) fn as_object(&self) -> Option<&JsonObject> {
         match self {
             Json::Object(map) => Some(map),
             _ => None,
@@ -100,7 +129,7 @@ impl fmt::Debug for Json {
             Json::Number(_) => f.write_str("<number>"),
             Json::String(_) => f.write_str("<string>"),
             Json::Array(items) => f.debug_list().entries(items).finish(),
-            Json::Object(map) => f.debug_map().entries(map).finish(),
+            Json::Object(map) => f.debug_map().entries(map.iter()).finish(),
         }
     }
 }
@@ -212,23 +241,28 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries = BTreeMap::new();
+        let mut entries: Vec<(String, Json)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             let path = Path::Key(self.path, &key);
-            if entries.contains_key(&key) {
-                let pointer = path.render();
-                let message = format!("duplicate key at {pointer}");
-                *self.failure.borrow_mut() =
-                    Some(SnapshotError::at(ErrorCode::DuplicateKey, pointer, message));
-                return Err(de::Error::custom("duplicate key"));
-            }
             let value = map.next_value_seed(JsonSeed {
                 path: &path,
                 failure: self.failure,
             })?;
-            entries.insert(key, value);
+            entries.push((key, value));
         }
-        Ok(Json::Object(entries))
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let duplicate = entries.windows(2).find_map(|pair| match pair {
+            [(a, _), (b, _)] if a == b => Some(a.as_str()),
+            _ => None,
+        });
+        if let Some(key) = duplicate {
+            let pointer = Path::Key(self.path, key).render();
+            let message = format!("duplicate key at {pointer}");
+            *self.failure.borrow_mut() =
+                Some(SnapshotError::at(ErrorCode::DuplicateKey, pointer, message));
+            return Err(de::Error::custom("duplicate key"));
+        }
+        Ok(Json::Object(JsonObject { entries }))
     }
 }
 

@@ -2,21 +2,29 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+mod changes;
 mod checks;
 mod compile;
 mod error;
 mod eval;
 mod evaluation;
+mod explain;
 mod json;
 mod ruleset;
 mod snapshot;
 mod time;
 pub mod wire;
 
+pub use crate::changes::{
+    CapabilityChange, ChangeEvent, RequirementChange, RequirementChangeStatus, changes,
+};
 pub use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
 pub use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
     FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
+};
+pub use crate::explain::{
+    Explanation, Node, NodeKind, NodeState, Step, StepAction, Target, UnlockPlan,
 };
 pub use crate::ruleset::{
     BUILTIN_RULES, BUILTIN_RULES_NAME, MAX_CAPABILITIES, Resolver, RuleSet, Source,

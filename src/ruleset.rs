@@ -255,6 +255,38 @@ impl RuleSet {
         crate::eval::check(self, snapshot, operation, at)
     }
 
+    /// Explains why `target` (a capability or an operation) is or is not available at `at`:
+    /// a tree from the target through its dependencies and requirements down to each check
+    /// and the snapshot path it read, plus the unlock plan.
+    ///
+    /// # Errors
+    ///
+    /// An unknown operation (`CG301`) or capability (`CG303`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use capgate::{RuleSet, Snapshot, Target, Timestamp, StepAction};
+    /// let snapshot = Snapshot::from_json(r#"{"individual": {"firstName": "Jane"}}"#)?;
+    /// let at = Timestamp::parse("2026-11-22T00:00:00Z")?;
+    /// let explanation = RuleSet::builtin().explain(&snapshot, Target::Capability("custodyCrypto"), at)?;
+    /// let plan = &explanation.plan;
+    /// assert_eq!(plan.steps[0].action, StepAction::RequestCapability);
+    /// assert!(plan.steps.iter().all(|s| s.key != "firstName"));
+    /// assert!(plan.steps.iter().any(|s| s.key == "fullSsn" && s.paths == ["/individual/fullSsn"]));
+    /// assert_eq!(plan.awaiting_verification, ["custodyCrypto"]);
+    /// assert_eq!(RuleSet::builtin().explain(&snapshot, Target::Capability("nope"), at).unwrap_err().code().as_str(), "CG303");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn explain(
+        &self,
+        snapshot: &Snapshot,
+        target: crate::explain::Target<'_>,
+        at: Timestamp,
+    ) -> Result<crate::explain::Explanation, CheckError> {
+        crate::explain::explain(self, snapshot, target, at)
+    }
+
     /// The ruleset id (from `[ruleset] id`; ids of combined sources are joined with `+`).
     ///
     /// # Example
@@ -468,6 +500,31 @@ pub(crate) struct RequirementDef {
     pub(crate) resolved_by: Resolver,
     pub(crate) sensitive: bool,
     pub(crate) deadline: Option<Timestamp>,
+    /// The requirement applies only when every condition holds (empty: always).
+    pub(crate) when: Vec<Condition>,
+}
+
+/// A condition on the snapshot (`when = { path = "...", one_of = [...] }`).
+pub(crate) struct Condition {
+    pub(crate) path: Vec<String>,
+    pub(crate) test: ConditionTest,
+}
+
+pub(crate) enum ConditionTest {
+    /// The value is one of these strings. A missing value counts as holding (fail-closed:
+    /// the requirement applies when the data to rule it out is missing).
+    OneOf(Vec<String>),
+    /// The value is present (`true`) or absent (`false`).
+    Present(bool),
+}
+
+/// An either/or set: met when every requirement of any one alternative is met.
+#[derive(Clone)]
+pub(crate) struct AnyOfDef {
+    /// The group that declared it, for explanations.
+    pub(crate) group: String,
+    /// Each alternative's requirement indexes, sorted.
+    pub(crate) alternatives: Vec<Vec<usize>>,
 }
 
 pub(crate) enum RequirementKind {
@@ -506,6 +563,20 @@ pub(crate) enum Check {
     IpAddress,
 }
 
+impl Check {
+    /// The check's kind, as written in rule files.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Check::NonEmpty => "non_empty",
+            Check::OneOf(_) => "one_of",
+            Check::Pattern(_) => "pattern",
+            Check::Length { .. } => "length",
+            Check::DateParts { .. } => "date_parts",
+            Check::IpAddress => "ip_address",
+        }
+    }
+}
+
 pub(crate) struct CapabilityDef {
     pub(crate) name: String,
     /// Every requirement this capability needs (own, through groups and through
@@ -513,6 +584,8 @@ pub(crate) struct CapabilityDef {
     pub(crate) requirements: Vec<usize>,
     /// Direct dependencies (capability indexes), sorted.
     pub(crate) depends_on: Vec<usize>,
+    /// Either/or sets (own, through groups and through dependencies).
+    pub(crate) any_of: Vec<AnyOfDef>,
 }
 
 pub(crate) struct OperationDef {

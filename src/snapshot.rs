@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::{ErrorCode, SnapshotError};
-use crate::json::Json;
+use crate::json::{Json, JsonObject};
 use crate::time::Timestamp;
 
 /// A customer snapshot, parsed and type-checked.
@@ -177,7 +177,7 @@ impl Snapshot {
 
         let mut capabilities = BTreeMap::new();
         if let Some(map) = optional_object(top, "capabilities", "")? {
-            for (name, value) in map {
+            for (name, value) in map.iter() {
                 let path = format!("/capabilities/{}", escape(name));
                 let Some(entry) = nullable(value) else {
                     continue;
@@ -204,7 +204,7 @@ impl Snapshot {
             None => None,
             Some(map) => {
                 let mut requirements = BTreeMap::new();
-                for (key, value) in map {
+                for (key, value) in map.iter() {
                     let path = format!("/requirements/{}", escape(key));
                     let requirement = parse_provider_requirement(value, &path, &mut warnings)?;
                     requirements.insert(key.clone(), requirement);
@@ -376,31 +376,28 @@ fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
     )
 }
 
-fn expect_object<'a>(
-    value: &'a Json,
-    path: &str,
-) -> Result<&'a BTreeMap<String, Json>, SnapshotError> {
+fn expect_object<'a>(value: &'a Json, path: &str) -> Result<&'a JsonObject, SnapshotError> {
     value
         .as_object()
         .ok_or_else(|| type_error("an object", path, value))
 }
 
-fn field<'a>(object: &'a BTreeMap<String, Json>, key: &str) -> Option<&'a Json> {
+fn field<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
     object.get(key).and_then(nullable)
 }
 
 fn optional_object<'a>(
-    object: &'a BTreeMap<String, Json>,
+    object: &'a JsonObject,
     key: &str,
     parent: &str,
-) -> Result<Option<&'a BTreeMap<String, Json>>, SnapshotError> {
+) -> Result<Option<&'a JsonObject>, SnapshotError> {
     field(object, key)
         .map(|value| expect_object(value, &format!("{parent}/{key}")))
         .transpose()
 }
 
 fn optional_array<'a>(
-    object: &'a BTreeMap<String, Json>,
+    object: &'a JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<&'a [Json], SnapshotError> {
@@ -412,7 +409,7 @@ fn optional_array<'a>(
 }
 
 fn optional_string<'a>(
-    object: &'a BTreeMap<String, Json>,
+    object: &'a JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<Option<&'a str>, SnapshotError> {
@@ -424,7 +421,7 @@ fn optional_string<'a>(
 }
 
 fn optional_bool(
-    object: &BTreeMap<String, Json>,
+    object: &JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<Option<bool>, SnapshotError> {
@@ -436,7 +433,7 @@ fn optional_bool(
 }
 
 fn required_string<'a>(
-    object: &'a BTreeMap<String, Json>,
+    object: &'a JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<&'a str, SnapshotError> {
@@ -454,7 +451,7 @@ fn missing(key: &str, parent: &str) -> SnapshotError {
 }
 
 fn optional_timestamp(
-    object: &BTreeMap<String, Json>,
+    object: &JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<Option<Timestamp>, SnapshotError> {
@@ -472,7 +469,7 @@ fn optional_timestamp(
 }
 
 fn required_timestamp(
-    object: &BTreeMap<String, Json>,
+    object: &JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<Timestamp, SnapshotError> {
@@ -480,7 +477,7 @@ fn required_timestamp(
 }
 
 fn string_array(
-    object: &BTreeMap<String, Json>,
+    object: &JsonObject,
     key: &str,
     parent: &str,
 ) -> Result<Vec<String>, SnapshotError> {

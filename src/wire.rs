@@ -13,9 +13,13 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer};
 
+use crate::changes::{ChangeEvent, RequirementChangeStatus, changes};
 use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
-use crate::evaluation::{CapabilityState, Decision, Evaluation, Outstanding, WaitingOn};
-use crate::ruleset::{RuleSet, Source};
+use crate::evaluation::{
+    CapabilityState, Decision, Evaluation, Outstanding, TosVersion, WaitingOn,
+};
+use crate::explain::{Explanation, Node, Target};
+use crate::ruleset::{Resolver, RuleSet, Source};
 use crate::snapshot::Snapshot;
 use crate::time::Timestamp;
 
@@ -136,9 +140,14 @@ impl From<&SnapshotError> for WireError {
 
 impl From<&CheckError> for WireError {
     fn from(error: &CheckError) -> WireError {
+        let noun = if error.code() == ErrorCode::UnknownCapability {
+            "capability"
+        } else {
+            "operation"
+        };
         WireError::bare(
             error.code(),
-            format!("unknown operation `{}`", error.operation()),
+            format!("unknown {noun} `{}`", error.operation()),
         )
     }
 }
@@ -337,6 +346,137 @@ pub fn decision_to_json(decision: &Decision) -> String {
     to_pretty(&WireDecision::from(decision))
 }
 
+/// Change events as pretty-printed JSON (two-space indent, no trailing newline): an array of
+/// `{"eventType", "data"}` objects in the provider's webhook shapes, `[]` when nothing
+/// changed.
+///
+/// `data` is `{"customerId", "capabilities": [{"code", "status"}]}` for
+/// `customers.capability.changed` and `{"customerId", "requirements": [{"field", "status",
+/// "impact"?}]}` for `customers.requirement.changed` (`impact` is left out when `status` is
+/// `cleared`, as the provider does). `customerId` is `null` when unknown. There is no
+/// `eventId` or `timestamp`: the host wraps each event in its own envelope.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{CapabilityChange, CapabilityStatus, ChangeEvent};
+/// let events = [ChangeEvent::CapabilityChanged {
+///     customer_id: Some("customer_123".to_owned()),
+///     capabilities: vec![CapabilityChange { code: "custodyFiat".to_owned(), status: CapabilityStatus::Active }],
+/// }];
+/// let json = capgate::wire::changes_to_json(&events);
+/// assert!(json.starts_with("[\n  {\n    \"eventType\": \"customers.capability.changed\",\n    \"data\": {"));
+/// assert!(json.contains(r#""customerId": "customer_123""#));
+/// assert_eq!(capgate::wire::changes_to_json(&[]), "[]");
+/// ```
+pub fn changes_to_json(events: &[ChangeEvent]) -> String {
+    let events: Vec<WireChangeEvent<'_>> = events.iter().map(WireChangeEvent::from).collect();
+    to_pretty(&events)
+}
+
+/// Parses two snapshots of one customer, evaluates both at `at` and returns the change
+/// events from the first to the second as JSON (see [`changes_to_json`]). `customerId` is
+/// the new snapshot's, else the old one's.
+///
+/// # Errors
+///
+/// A malformed snapshot (`CG2xx`; the error does not say which of the two) or evaluation
+/// time (CG302).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let old = r#"{"customerId": "customer_123", "requirements": {"email": {"status": "pending"}}}"#;
+/// let new = r#"{"customerId": "customer_123", "requirements": {}}"#;
+/// let json = capgate::wire::changes_json(&rules, old, new, "2026-11-22T00:00:00Z")?;
+/// let events: serde_json::Value = serde_json::from_str(&json).unwrap();
+/// assert_eq!(events, serde_json::json!([{
+///     "eventType": "customers.requirement.changed",
+///     "data": {"customerId": "customer_123", "requirements": [{"field": "email", "status": "cleared"}]}
+/// }]));
+/// assert_eq!(capgate::wire::changes_json(&rules, new, new, "2026-11-22T00:00:00Z")?, "[]");
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn changes_json(
+    rules: &RuleSet,
+    old_snapshot_json: &str,
+    new_snapshot_json: &str,
+    at: &str,
+) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let old = Snapshot::from_json(old_snapshot_json).map_err(|err| WireError::from(&err))?;
+    let new = Snapshot::from_json(new_snapshot_json).map_err(|err| WireError::from(&err))?;
+    let customer_id = new.customer_id().or(old.customer_id());
+    let events = changes(
+        customer_id,
+        &rules.evaluate(&old, at),
+        &rules.evaluate(&new, at),
+    );
+    Ok(changes_to_json(&events))
+}
+
+/// An explanation (tree and unlock plan) as pretty-printed JSON.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{RuleSet, Snapshot, Target, Timestamp};
+/// let snapshot = Snapshot::from_json("{}")?;
+/// let explanation = RuleSet::builtin().explain(&snapshot, Target::Capability("custodyFiat"), Timestamp::parse("2026-11-22T00:00:00Z")?)?;
+/// let json = capgate::wire::explanation_to_json(&explanation);
+/// assert!(json.contains(r#""action": "request_capability""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn explanation_to_json(explanation: &Explanation) -> String {
+    to_pretty(&WireExplanation::from(explanation))
+}
+
+/// Parses a snapshot and explains a capability (`target_kind` `"capability"`) or an operation
+/// (`"operation"`) at `at`, as JSON.
+///
+/// # Errors
+///
+/// A malformed snapshot (`CG2xx`) or time (`CG302`), an unknown target kind (`CG302`),
+/// operation (`CG301`) or capability (`CG303`).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let json = capgate::wire::explain_json(&rules, "{}", "operation", "createCustomerAccount", "2026-11-22T00:00:00Z")?;
+/// assert!(json.contains(r#""kind": "operation""#));
+/// let err = capgate::wire::explain_json(&rules, "{}", "feature", "x", "2026-11-22T00:00:00Z").unwrap_err();
+/// assert_eq!(err.code, "CG302");
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn explain_json(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    target_kind: &str,
+    target_name: &str,
+    at: &str,
+) -> Result<String, WireError> {
+    let target = match target_kind {
+        "capability" => Target::Capability(target_name),
+        "operation" => Target::Operation(target_name),
+        _ => {
+            return Err(WireError::bare(
+                ErrorCode::InvalidArgument,
+                format!(
+                    "invalid target kind `{target_kind}`: expected `capability` or `operation`"
+                ),
+            ));
+        }
+    };
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let explanation = rules
+        .explain(&snapshot, target, at)
+        .map_err(|err| WireError::from(&err))?;
+    Ok(explanation_to_json(&explanation))
+}
+
 fn to_pretty<T: Serialize>(value: &T) -> String {
     // Serializing these types cannot fail: every map key is a string.
     serde_json::to_string_pretty(value).unwrap_or_default()
@@ -529,6 +669,196 @@ impl<'a> From<&'a Decision> for WireDecision<'a> {
                 version: &decision.ruleset.version,
                 hash: &decision.ruleset.hash,
             },
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireChangeEvent<'a> {
+    event_type: &'static str,
+    data: WireChangeData<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WireChangeData<'a> {
+    Capabilities(WireCapabilitiesChanged<'a>),
+    Requirements(WireRequirementsChanged<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCapabilitiesChanged<'a> {
+    customer_id: Option<&'a str>,
+    capabilities: Vec<WireCapabilityChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireCapabilityChange<'a> {
+    code: &'a str,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireRequirementsChanged<'a> {
+    customer_id: Option<&'a str>,
+    requirements: Vec<WireRequirementChange<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireRequirementChange<'a> {
+    field: &'a str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<&'a [String]>,
+}
+
+impl<'a> From<&'a ChangeEvent> for WireChangeEvent<'a> {
+    fn from(event: &'a ChangeEvent) -> Self {
+        let data = match event {
+            ChangeEvent::CapabilityChanged {
+                customer_id,
+                capabilities,
+            } => WireChangeData::Capabilities(WireCapabilitiesChanged {
+                customer_id: customer_id.as_deref(),
+                capabilities: capabilities
+                    .iter()
+                    .map(|change| WireCapabilityChange {
+                        code: &change.code,
+                        status: change.status.as_str(),
+                    })
+                    .collect(),
+            }),
+            ChangeEvent::RequirementChanged {
+                customer_id,
+                requirements,
+            } => WireChangeData::Requirements(WireRequirementsChanged {
+                customer_id: customer_id.as_deref(),
+                requirements: requirements
+                    .iter()
+                    .map(|change| WireRequirementChange {
+                        field: &change.field,
+                        status: change.status.as_str(),
+                        // The provider omits `impact` when a requirement is cleared.
+                        impact: (change.status != RequirementChangeStatus::Cleared)
+                            .then_some(change.impact.as_slice()),
+                    })
+                    .collect(),
+            }),
+        };
+        WireChangeEvent {
+            event_type: event.event_type(),
+            data,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireExplanation<'a> {
+    target: WireNode<'a>,
+    plan: WirePlan<'a>,
+    at: String,
+    ruleset: WireStamp<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireNode<'a> {
+    kind: &'static str,
+    name: &'a str,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resolved_by: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    children: Vec<WireNode<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WirePlan<'a> {
+    available: bool,
+    steps: Vec<WireStep<'a>>,
+    awaiting_verification: &'a [String],
+    pending_requirements: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireStep<'a> {
+    action: &'static str,
+    key: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    paths: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    resolved_by: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tos_versions: Vec<WireTosVersion<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tax_forms: &'a [String],
+}
+
+impl<'a> From<&'a Node> for WireNode<'a> {
+    fn from(node: &'a Node) -> Self {
+        WireNode {
+            kind: node.kind.as_str(),
+            name: &node.name,
+            state: node.state.as_str(),
+            code: node.code.as_deref(),
+            path: node.path.as_deref(),
+            resolved_by: node.resolved_by.map(Resolver::as_str),
+            children: node.children.iter().map(WireNode::from).collect(),
+        }
+    }
+}
+
+impl<'a> From<&'a Explanation> for WireExplanation<'a> {
+    fn from(explanation: &'a Explanation) -> Self {
+        let plan = &explanation.plan;
+        WireExplanation {
+            target: WireNode::from(&explanation.tree),
+            plan: WirePlan {
+                available: plan.available,
+                steps: plan
+                    .steps
+                    .iter()
+                    .map(|step| WireStep {
+                        action: step.action.as_str(),
+                        key: &step.key,
+                        paths: &step.paths,
+                        code: step.code.as_deref(),
+                        resolved_by: step.resolved_by.as_str(),
+                        tos_versions: step.tos_versions.iter().map(WireTosVersion::from).collect(),
+                        tax_forms: &step.tax_forms,
+                    })
+                    .collect(),
+                awaiting_verification: &plan.awaiting_verification,
+                pending_requirements: &plan.pending_requirements,
+            },
+            at: explanation.at.to_string(),
+            ruleset: WireStamp {
+                id: &explanation.ruleset.id,
+                version: &explanation.ruleset.version,
+                hash: &explanation.ruleset.hash,
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a TosVersion> for WireTosVersion<'a> {
+    fn from(version: &'a TosVersion) -> Self {
+        WireTosVersion {
+            version_id: &version.version_id,
+            languages: &version.languages,
+            url: version.url.as_deref(),
+            deadline: version.deadline.map(|d| d.to_string()),
         }
     }
 }

@@ -9,6 +9,9 @@
     reason = "tests fail by panicking"
 )]
 
+mod alternatives;
+mod changes;
 mod corpus;
+mod explain;
 mod properties;
 mod public_api;

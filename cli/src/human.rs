@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use capgate::{CapabilityStatus, Decision, Evaluation, Outstanding};
+use capgate::{CapabilityStatus, Decision, Evaluation, Explanation, Node, NodeState, Outstanding};
 
 /// Renders an evaluation as two tables: capabilities, then outstanding requirements.
 pub(crate) fn evaluation(evaluation: &Evaluation, customer_id: Option<&str>) -> String {
@@ -97,6 +97,106 @@ pub(crate) fn decision(decision: &Decision) -> String {
         requirements(&mut out, decision.requirements.iter());
     }
     out
+}
+
+/// Renders an explanation: the tree with a mark per node, then the unlock plan.
+pub(crate) fn explanation(explanation: &Explanation) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} `{}` at {}  (rules {} {})",
+        explanation.tree.kind.as_str(),
+        explanation.tree.name,
+        explanation.at,
+        explanation.ruleset.id,
+        explanation.ruleset.version
+    );
+    out.push('\n');
+    tree(&mut out, &explanation.tree, "", true, true);
+    let plan = &explanation.plan;
+    out.push_str("\nunlock plan:\n");
+    if !plan.available {
+        out.push_str("  no resolution is available\n");
+        return out;
+    }
+    if plan.steps.is_empty() {
+        out.push_str("  nothing to do\n");
+    }
+    for (idx, step) in plan.steps.iter().enumerate() {
+        let mut line = format!("  {}. {} {}", idx + 1, step.action.as_str(), step.key);
+        if let Some(code) = &step.code {
+            let _ = write!(line, " ({code})");
+        }
+        if !step.paths.is_empty() {
+            let _ = write!(line, " at {}", step.paths.join(", "));
+        }
+        for version in &step.tos_versions {
+            let _ = write!(
+                line,
+                " {} {}",
+                version.version_id,
+                version.url.as_deref().unwrap_or("")
+            );
+        }
+        if !step.tax_forms.is_empty() {
+            let _ = write!(line, " {}", step.tax_forms.join(", "));
+        }
+        let _ = writeln!(out, "{}  [{}]", line.trim_end(), step.resolved_by.as_str());
+    }
+    if !plan.pending_requirements.is_empty() {
+        let _ = writeln!(
+            out,
+            "  then the provider finishes verifying: {}",
+            plan.pending_requirements.join(", ")
+        );
+    }
+    if !plan.awaiting_verification.is_empty() {
+        let _ = writeln!(
+            out,
+            "  then the provider activates: {}",
+            plan.awaiting_verification.join(", ")
+        );
+    }
+    out
+}
+
+fn tree(out: &mut String, node: &Node, prefix: &str, last: bool, root: bool) {
+    let mark = match node.state {
+        NodeState::Met => "ok",
+        NodeState::Unmet => "NO",
+        NodeState::Unknown => "??",
+    };
+    let mut line = String::new();
+    if !root {
+        line.push_str(prefix);
+        line.push_str(if last { "`- " } else { "|- " });
+    }
+    let _ = write!(line, "[{mark}] {} {}", node.kind.as_str(), node.name);
+    if let Some(code) = &node.code {
+        let _ = write!(line, ": {code}");
+    }
+    if let Some(path) = &node.path {
+        let _ = write!(line, " ({path})");
+    }
+    if let Some(resolver) = node.resolved_by {
+        let _ = write!(line, " [{}]", resolver.as_str());
+    }
+    out.push_str(&line);
+    out.push('\n');
+    let child_prefix = if root {
+        String::new()
+    } else {
+        format!("{prefix}{}", if last { "   " } else { "|  " })
+    };
+    for (idx, child) in node.children.iter().enumerate() {
+        tree(
+            out,
+            child,
+            &child_prefix,
+            idx + 1 == node.children.len(),
+            false,
+        );
+    }
 }
 
 fn requirements<'a>(out: &mut String, items: impl Iterator<Item = (&'a String, &'a Outstanding)>) {

@@ -46,6 +46,24 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Explain why a capability or operation is (not) available, and what would unlock it.
+    Explain {
+        /// The capability to explain.
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "operation",
+            required_unless_present = "operation"
+        )]
+        capability: Option<String>,
+        /// The operation to explain.
+        #[arg(long, value_name = "NAME")]
+        operation: Option<String>,
+        #[command(flatten)]
+        rules: RulesArgs,
+        #[command(flatten)]
+        input: InputArgs,
+    },
     /// Validate rule files and print every problem as `file:line:col: code: message`.
     Lint {
         #[command(flatten)]
@@ -53,6 +71,21 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Print the change events between two snapshots of one customer, in the provider's
+    /// webhook shapes (`customers.capability.changed`, `customers.requirement.changed`).
+    Changes {
+        #[command(flatten)]
+        rules: RulesArgs,
+        /// Evaluation time of both snapshots, RFC 3339 with a zone (default: now).
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// The earlier snapshot JSON file (`-` reads standard input).
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+        /// The later snapshot JSON file (`-` reads standard input).
+        #[arg(value_name = "NEW")]
+        new: PathBuf,
     },
 }
 
@@ -145,6 +178,28 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 ExitCode::from(1)
             })
         }
+        Command::Explain {
+            capability,
+            operation,
+            rules,
+            input,
+        } => {
+            let ruleset = load_rules(&rules)?;
+            let (snapshot, at) = read_input(&input)?;
+            let target = match (&capability, &operation) {
+                (Some(name), _) => capgate::Target::Capability(name),
+                (None, Some(name)) => capgate::Target::Operation(name),
+                (None, None) => capgate::Target::Operation(""),
+            };
+            let explanation = ruleset
+                .explain(&snapshot, target, at)
+                .map_err(|err| Failure::Wire(WireError::from(&err), None))?;
+            match input.format {
+                Format::Json => println!("{}", wire::explanation_to_json(&explanation)),
+                Format::Human => print!("{}", human::explanation(&explanation)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lint { rules, format } => {
             let texts = read_sources(&rules)?;
             let sources: Vec<Source<'_>> = texts
@@ -173,6 +228,32 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 }
             }
             Ok(ExitCode::from(2))
+        }
+        Command::Changes {
+            rules,
+            at,
+            old,
+            new,
+        } => {
+            let ruleset = load_rules(&rules)?;
+            let at = match &at {
+                Some(text) => wire::parse_at(text).map_err(|err| Failure::Wire(err, None))?,
+                None => now(),
+            };
+            if old == Path::new("-") && new == Path::new("-") {
+                return Err(Failure::Io(
+                    "OLD and NEW cannot both be `-` (standard input)".to_owned(),
+                ));
+            }
+            let old = read_snapshot(&old)?;
+            let new = read_snapshot(&new)?;
+            let events = capgate::changes(
+                new.customer_id().or(old.customer_id()),
+                &ruleset.evaluate(&old, at),
+                &ruleset.evaluate(&new, at),
+            );
+            println!("{}", wire::changes_to_json(&events));
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
@@ -316,4 +397,18 @@ fn now() -> Timestamp {
     let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     let seconds = elapsed.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     Timestamp::from_unix_seconds(seconds)
+}
+
+/// A snapshot from a file, or from standard input for `-` (a UTF-8 byte-order mark is
+/// skipped).
+fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
+    let (name, bytes) = if path == Path::new("-") {
+        ("<stdin>".to_owned(), read_stdin()?)
+    } else {
+        (path.display().to_string(), read_file(path)?)
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
+    Snapshot::from_json(text).map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))
 }

@@ -310,3 +310,151 @@ fn usage_errors_exit_2_with_nothing_on_stdout() {
     let output = run(&["check", "examples/draft.json"], b"");
     assert_bad_input(&output, "--operation");
 }
+
+#[test]
+fn changes_prints_the_events_between_two_snapshots() {
+    // The provider activates tradeCrypto once the occupation it asked for is verified.
+    let old = std::fs::read_to_string(root().join("examples/provider.json")).unwrap();
+    let mut new: serde_json::Value = serde_json::from_str(&old).unwrap();
+    new["capabilities"]["tradeCrypto"]["status"] = serde_json::json!("active");
+    new["requirements"]
+        .as_object_mut()
+        .unwrap()
+        .remove("occupation");
+    let dir = temp_dir("changes");
+    let new_path = dir.join("new.json");
+    std::fs::write(&new_path, new.to_string()).unwrap();
+
+    let output = run(
+        &[
+            "changes",
+            "--at",
+            AT,
+            "examples/provider.json",
+            new_path.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty());
+    let expected =
+        capgate::wire::changes_json(&capgate::RuleSet::builtin(), &old, &new.to_string(), AT)
+            .unwrap();
+    assert_eq!(text(&output.stdout), format!("{expected}\n"));
+    let events: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = "customer_3f6c2a91-7d4e-4b8a-a1c5-92e07b4d6f18";
+    assert_eq!(
+        events,
+        serde_json::json!([
+            {"eventType": "customers.capability.changed",
+             "data": {"customerId": id, "capabilities": [{"code": "tradeCrypto", "status": "active"}]}},
+            {"eventType": "customers.requirement.changed",
+             "data": {"customerId": id, "requirements": [{"field": "occupation", "status": "cleared"}]}}
+        ])
+    );
+
+    // The same snapshot twice (one from stdin): no events.
+    let snapshot = std::fs::read(root().join("examples/provider.json")).unwrap();
+    let output = run(
+        &["changes", "--at", AT, "examples/provider.json", "-"],
+        &snapshot,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "[]\n");
+
+    // Bad input: exit 2, nothing on stdout.
+    let output = run(
+        &["changes", "--at", AT, "examples/provider.json", "-"],
+        br#"{"capabilities": []}"#,
+    );
+    assert_bad_input(&output, "<stdin>: CG202");
+    let output = run(
+        &[
+            "changes",
+            "--at",
+            AT,
+            "examples/provider.json",
+            "no/such/file.json",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "no/such/file.json");
+    let output = run(&["changes", "--at", AT, "-", "-"], b"{}");
+    assert_bad_input(&output, "cannot both be `-`");
+    let output = run(
+        &[
+            "changes",
+            "--at",
+            "tomorrow",
+            "examples/provider.json",
+            "examples/provider.json",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "CG302");
+    let output = run(&["changes", "examples/provider.json"], b"");
+    assert_bad_input(&output, "<NEW>");
+}
+
+#[test]
+fn explain_prints_the_tree_and_the_unlock_plan() {
+    let output = run(
+        &[
+            "explain",
+            "--capability",
+            "tradeCrypto",
+            "--at",
+            AT,
+            "--format",
+            "human",
+            "examples/draft.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("[NO] capability tradeCrypto: pending"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[NO] requirement expectedVolume: value_not_allowed (/individual/expectedVolume) [customer]"), "{stdout}");
+    assert!(
+        stdout.contains("correct expectedVolume (value_not_allowed) at /individual/expectedVolume"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("then the provider activates: tradeCrypto"),
+        "{stdout}"
+    );
+
+    let output = run(
+        &[
+            "explain",
+            "--operation",
+            "sendFiatTransfer",
+            "--at",
+            AT,
+            "examples/blocked.json",
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let explanation: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(explanation["plan"]["available"], false);
+    assert_eq!(explanation["plan"]["steps"], serde_json::json!([]));
+
+    let output = run(
+        &[
+            "explain",
+            "--capability",
+            "stakeCrypto",
+            "--at",
+            AT,
+            "examples/draft.json",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "CG303: unknown capability `stakeCrypto`");
+    let output = run(&["explain", "--at", AT, "examples/draft.json"], b"");
+    assert_bad_input(&output, "--capability");
+}

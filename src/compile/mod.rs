@@ -22,8 +22,9 @@ use toml::de::{DeTable, DeValue};
 use crate::compile::reader::{Ctx, TableReader};
 use crate::error::{ErrorCode, LoadError, LoadErrors};
 use crate::ruleset::{
-    CapabilityDef, Check, Compiled, ContextDef, FieldRule, MAX_CAPABILITIES, OperationDef,
-    RequirementDef, RequirementKind, Resolver, Source, TosVersionDef, VerifiedBy,
+    AnyOfDef, CapabilityDef, Check, Compiled, Condition, ConditionTest, ContextDef, FieldRule,
+    MAX_CAPABILITIES, OperationDef, RequirementDef, RequirementKind, Resolver, Source,
+    TosVersionDef, VerifiedBy,
 };
 use crate::time::Timestamp;
 
@@ -98,6 +99,7 @@ struct Ref {
 }
 
 struct DraftRequirement {
+    when: Vec<Condition>,
     kind: RequirementKind,
     verified_by: VerifiedBy,
     resolved_by: Resolver,
@@ -107,6 +109,8 @@ struct DraftRequirement {
 
 #[derive(Default)]
 struct DraftMembers {
+    /// Either/or sets (`any_of = [["a"], ["b", "c"]]`), each with where it was written.
+    any_of: Vec<(Loc, Vec<Vec<Ref>>)>,
     requirements: Vec<Ref>,
     groups: Vec<Ref>,
     depends_on: Vec<Ref>,
@@ -240,7 +244,7 @@ fn read_document(ctx: &mut Ctx<'_>, document: &DeTable<'_>, source_idx: usize) -
 }
 
 /// The list keys of each member section.
-const GROUP_KEYS: &[&str] = &["requirements", "groups"];
+const GROUP_KEYS: &[&str] = &["requirements", "groups", "any_of"];
 const CAPABILITY_KEYS: &[&str] = &["requirements", "groups", "depends_on"];
 const OPERATION_KEYS: &[&str] = &["capabilities", "context"];
 
@@ -338,6 +342,18 @@ fn read_members(
         expect_string(ctx, description, "`description`");
     }
     for key in keys {
+        if *key == "any_of" {
+            if let Some(value) = table.raw("any_of") {
+                let loc = Loc {
+                    source_idx,
+                    span: value.span(),
+                };
+                members
+                    .any_of
+                    .push((loc, read_any_of(ctx, value, source_idx, table.what())));
+            }
+            continue;
+        }
         let refs: Vec<Ref> = table
             .string_list(ctx, key, false)
             .unwrap_or_default()
@@ -359,6 +375,160 @@ fn read_members(
         }
     }
     members
+}
+
+/// `any_of = [["fullSsn"], ["ssnLast4", "passportNumber"]]`: alternatives of requirement keys.
+fn read_any_of(
+    ctx: &mut Ctx<'_>,
+    value: &Spanned<DeValue<'_>>,
+    source_idx: usize,
+    what: &str,
+) -> Vec<Vec<Ref>> {
+    let expected = format!("`any_of` in {what} must be an array of arrays of requirement keys");
+    let DeValue::Array(alternatives) = value.get_ref() else {
+        ctx.error(ErrorCode::WrongType, expected, value.span());
+        return Vec::new();
+    };
+    if alternatives.is_empty() {
+        ctx.error(
+            ErrorCode::InvalidValue,
+            format!("`any_of` in {what} needs at least one alternative"),
+            value.span(),
+        );
+    }
+    let mut out: Vec<Vec<Ref>> = Vec::new();
+    for alternative in alternatives {
+        let DeValue::Array(items) = alternative.get_ref() else {
+            ctx.error(ErrorCode::WrongType, expected.clone(), alternative.span());
+            continue;
+        };
+        if items.is_empty() {
+            ctx.error(
+                ErrorCode::InvalidValue,
+                format!(
+                    "an empty alternative in {what} is always met, which makes the others pointless"
+                ),
+                alternative.span(),
+            );
+            continue;
+        }
+        let mut refs = Vec::new();
+        for item in items {
+            match item.get_ref() {
+                DeValue::String(name) => refs.push(Ref {
+                    name: name.to_string(),
+                    loc: Loc {
+                        source_idx,
+                        span: item.span(),
+                    },
+                }),
+                _ => ctx.error(ErrorCode::WrongType, expected.clone(), item.span()),
+            }
+        }
+        let mut names: Vec<&str> = refs.iter().map(|r| r.name.as_str()).collect();
+        names.sort_unstable();
+        let duplicate = out.iter().any(|other| {
+            let mut other_names: Vec<&str> = other.iter().map(|r| r.name.as_str()).collect();
+            other_names.sort_unstable();
+            other_names == names
+        });
+        if duplicate {
+            ctx.error(
+                ErrorCode::DuplicateId,
+                format!("the same alternative is listed twice in {what}"),
+                alternative.span(),
+            );
+            continue;
+        }
+        out.push(refs);
+    }
+    out
+}
+
+/// `when = { path = "...", one_of = [...] }` or `{ path = "...", present = true }`, or an
+/// array of such tables (all must hold).
+fn read_conditions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<Vec<Condition>> {
+    let what = table.what().to_owned();
+    let Some(value) = table.raw("when") else {
+        return Some(Vec::new());
+    };
+    let items: Vec<&Spanned<DeValue<'_>>> = match value.get_ref() {
+        DeValue::Table(_) => vec![value],
+        DeValue::Array(items) => items.iter().collect(),
+        other => {
+            ctx.error(
+                ErrorCode::WrongType,
+                format!(
+                    "`when` in {what} must be a table or an array of tables, found {}",
+                    reader::type_name(other)
+                ),
+                value.span(),
+            );
+            return None;
+        }
+    };
+    let mut conditions = Vec::new();
+    let mut ok = true;
+    for (idx, item) in items.into_iter().enumerate() {
+        let Some(mut condition) =
+            TableReader::from_value(ctx, item, format!("condition {} of {what}", idx + 1))
+        else {
+            ok = false;
+            continue;
+        };
+        let path = condition.required_string(ctx, "path");
+        let one_of = condition.string_list(ctx, "one_of", false);
+        let present = condition.bool(ctx, "present");
+        let test = match (one_of, present) {
+            (Some(values), None) if !values.is_empty() => Some(ConditionTest::OneOf(
+                values.into_iter().map(Spanned::into_inner).collect(),
+            )),
+            (None, Some(flag)) => Some(ConditionTest::Present(flag)),
+            (Some(_), None) => {
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!("`one_of` in {} must not be empty", condition.what()),
+                    condition.span(),
+                );
+                None
+            }
+            (Some(_), Some(_)) => {
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!("{} takes `one_of` or `present`, not both", condition.what()),
+                    condition.span(),
+                );
+                None
+            }
+            (None, None) => {
+                if !condition.has("one_of") && !condition.has("present") {
+                    ctx.error(
+                        ErrorCode::MissingKey,
+                        format!("{} needs `one_of` or `present`", condition.what()),
+                        condition.span(),
+                    );
+                }
+                None
+            }
+        };
+        let parsed_path = path.as_ref().and_then(|p| {
+            let parsed = parse_path(p.get_ref());
+            if parsed.is_none() {
+                ctx.error(
+                    ErrorCode::InvalidValue,
+                    format!("invalid path `{}` in {}", p.get_ref(), condition.what()),
+                    p.span(),
+                );
+            }
+            parsed
+        });
+        condition.finish(ctx);
+        match (parsed_path, test) {
+            (Some(path), Some(test)) => conditions.push(Condition { path, test }),
+            _ => ok = false,
+        }
+    }
+    ok.then_some(conditions)
 }
 
 fn read_requirement(
@@ -406,6 +576,7 @@ fn read_requirement(
     };
     let sensitive = table.bool(ctx, "sensitive").unwrap_or(false);
     let deadline = read_deadline(ctx, table);
+    let when = read_conditions(ctx, table);
     let kind = match kind_name.as_ref().map(|k| k.get_ref().as_str()) {
         None | Some("field") => read_field_rule(ctx, table).map(RequirementKind::Field),
         Some("acceptance") => {
@@ -448,6 +619,7 @@ fn read_requirement(
         }
     };
     Some(DraftRequirement {
+        when: when?,
         kind: kind?,
         verified_by: verified_by?,
         resolved_by: resolved_by?,
@@ -626,6 +798,33 @@ fn read_field_rule(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option
         }
         check.finish(ctx);
     }
+    // A closed list of values none of which passes the other checks can never be met.
+    if ok {
+        for check in &parsed_checks {
+            let Check::OneOf(values) = check else {
+                continue;
+            };
+            let others: Vec<&Check> = parsed_checks
+                .iter()
+                .filter(|c| !matches!(c, Check::OneOf(_)))
+                .collect();
+            if !others.is_empty()
+                && !values
+                    .iter()
+                    .any(|v| others.iter().all(|c| crate::checks::string_passes(c, v)))
+            {
+                ctx.error_with_help(
+                    ErrorCode::NeverMet,
+                    format!(
+                        "{what} can never be met: no value of its `one_of` passes its other checks"
+                    ),
+                    table.span(),
+                    "fix the values or the other checks".to_owned(),
+                );
+                ok = false;
+            }
+        }
+    }
     ok.then_some(FieldRule {
         paths: parsed_paths,
         checks: parsed_checks,
@@ -775,6 +974,46 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
     }
 }
 
+/// `sha256` of the source texts, in order (each prefixed with its length), as hex.
+fn content_hash(sources: &[Source<'_>]) -> String {
+    let mut hasher = Sha256::new();
+    for source in sources {
+        hasher.update((source.text.len() as u64).to_le_bytes());
+        hasher.update(source.text.as_bytes());
+    }
+    let mut hash = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        let _ = write!(hash, "{byte:02x}");
+    }
+    hash
+}
+
+/// Each capability's either/or sets with those of its dependencies, transitively.
+fn transitive_any_of(
+    own_any_of: &[Vec<AnyOfDef>],
+    direct_deps: &[Vec<usize>],
+) -> Vec<Vec<AnyOfDef>> {
+    (0..own_any_of.len())
+        .map(|idx| {
+            let mut seen = vec![idx];
+            let mut cursor = 0;
+            while let Some(&current) = seen.get(cursor) {
+                for &dep in direct_deps.get(current).map_or(&[][..], Vec::as_slice) {
+                    if !seen.contains(&dep) {
+                        seen.push(dep);
+                    }
+                }
+                cursor += 1;
+            }
+            seen.iter()
+                .filter_map(|&i| own_any_of.get(i))
+                .flatten()
+                .cloned()
+                .collect()
+        })
+        .collect()
+}
+
 /// Pass 3: merges drafts across sources and resolves every reference.
 struct Resolve<'s, 'a> {
     sources: &'s [Source<'a>],
@@ -827,15 +1066,7 @@ impl Resolve<'_, '_> {
     }
 
     fn resolve(&mut self, drafts: Vec<Draft>) -> Compiled {
-        let mut hasher = Sha256::new();
-        for source in self.sources {
-            hasher.update((source.text.len() as u64).to_le_bytes());
-            hasher.update(source.text.as_bytes());
-        }
-        let mut hash = String::with_capacity(64);
-        for byte in hasher.finalize() {
-            let _ = write!(hash, "{byte:02x}");
-        }
+        let hash = content_hash(self.sources);
 
         let mut ids = Vec::new();
         let mut versions = Vec::new();
@@ -907,7 +1138,15 @@ impl Resolve<'_, '_> {
             );
         }
 
+        // Either/or sets of each group, nested groups included.
+        let mut group_alternatives: BTreeMap<String, Vec<AnyOfDef>> = BTreeMap::new();
+        for name in &group_names {
+            let list = self.collect_any_of(name, &groups, &requirement_keys, &mut Vec::new());
+            group_alternatives.insert(name.clone(), list);
+        }
+
         // Capabilities: own requirements and groups.
+        let mut own_any_of: Vec<Vec<AnyOfDef>> = Vec::with_capacity(capabilities.len());
         let mut own_sets: Vec<BTreeSet<usize>> = Vec::with_capacity(capabilities.len());
         let mut direct_deps: Vec<Vec<usize>> = Vec::with_capacity(capabilities.len());
         for (loc_members, name) in capabilities.values().zip(capabilities.keys()) {
@@ -918,7 +1157,11 @@ impl Resolve<'_, '_> {
                     set.insert(idx);
                 }
             }
+            let mut any_of = Vec::new();
             for reference in &members.groups {
+                if let Some(list) = group_alternatives.get(&reference.name) {
+                    any_of.extend(list.iter().cloned());
+                }
                 match group_sets.get(&reference.name) {
                     Some(group_set) => set.extend(group_set.iter().copied()),
                     None => {
@@ -941,6 +1184,7 @@ impl Resolve<'_, '_> {
                 }
             }
             own_sets.push(set);
+            own_any_of.push(any_of);
             direct_deps.push(deps.into_iter().collect());
         }
         // Dependency cycles, then transitive requirement sets.
@@ -969,14 +1213,18 @@ impl Resolve<'_, '_> {
             );
         }
 
+        // Either/or sets of dependencies apply too (transitively; cycles were reported).
+        let all_any_of = transitive_any_of(&own_any_of, &direct_deps);
         let compiled_capabilities = capabilities
             .keys()
             .zip(all_sets)
             .zip(direct_deps)
-            .map(|((name, set), deps)| CapabilityDef {
+            .zip(all_any_of)
+            .map(|(((name, set), deps), any_of)| CapabilityDef {
                 name: name.clone(),
                 requirements: set.into_iter().collect(),
                 depends_on: deps,
+                any_of,
             })
             .collect();
         // Definitions with errors (`None`) have been reported; the result is discarded.
@@ -984,6 +1232,7 @@ impl Resolve<'_, '_> {
             .into_iter()
             .filter_map(|(key, (_, draft))| Some((key, draft?)))
             .map(|(key, draft)| RequirementDef {
+                when: draft.when,
                 key,
                 kind: draft.kind,
                 verified_by: draft.verified_by,
@@ -1053,6 +1302,46 @@ impl Resolve<'_, '_> {
             self.unknown(reference, noun, sorted_names);
             None
         }
+    }
+
+    /// The either/or sets of a group and its nested groups (cycles are reported by
+    /// `expand_group`; here they just stop the walk).
+    fn collect_any_of(
+        &mut self,
+        name: &str,
+        groups: &BTreeMap<String, (Loc, DraftMembers)>,
+        requirement_keys: &[&String],
+        visiting: &mut Vec<String>,
+    ) -> Vec<AnyOfDef> {
+        let Some((_, members)) = groups.get(name) else {
+            return Vec::new();
+        };
+        if visiting.iter().any(|entry| entry == name) {
+            return Vec::new();
+        }
+        visiting.push(name.to_owned());
+        let mut out = Vec::new();
+        for (_, alternatives) in &members.any_of {
+            let mut resolved = Vec::with_capacity(alternatives.len());
+            for alternative in alternatives {
+                let mut indexes: Vec<usize> = alternative
+                    .iter()
+                    .filter_map(|r| self.lookup(requirement_keys, r, "requirement"))
+                    .collect();
+                indexes.sort_unstable();
+                indexes.dedup();
+                resolved.push(indexes);
+            }
+            out.push(AnyOfDef {
+                group: name.to_owned(),
+                alternatives: resolved,
+            });
+        }
+        for reference in &members.groups {
+            out.extend(self.collect_any_of(&reference.name, groups, requirement_keys, visiting));
+        }
+        visiting.pop();
+        out
     }
 
     /// Resolves a group to its requirement set (memoized), reporting cycles once.

@@ -12,8 +12,10 @@ use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
     FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
 };
+use crate::json::Json;
 use crate::ruleset::{
-    Compiled, RequirementDef, RequirementKind, RuleSet, TosVersionDef, VerifiedBy,
+    Compiled, Condition, ConditionTest, RequirementDef, RequirementKind, RuleSet, TosVersionDef,
+    VerifiedBy,
 };
 use crate::snapshot::{
     ProviderCapabilityStatus, ProviderRequirement, ProviderRequirementStatus, Snapshot,
@@ -76,11 +78,34 @@ fn bit(idx: usize) -> CapabilityMask {
 
 /// Evaluates as if the capabilities `assume_requested` (indexes) had been requested: the
 /// what-if behind "the requirements that would unlock" an operation.
-fn evaluate_assuming(
+pub(crate) fn evaluate_assuming(
     rules: &RuleSet,
     snapshot: &Snapshot,
     at: Timestamp,
     assume_requested: &[usize],
+) -> Evaluation {
+    evaluate_inner(rules, snapshot, at, assume_requested, None)
+}
+
+/// Like [`evaluate_assuming`], also collecting the outstanding requirements of either/or
+/// alternatives that no capability took (for explanations).
+pub(crate) fn evaluate_with_unchosen(
+    rules: &RuleSet,
+    snapshot: &Snapshot,
+    at: Timestamp,
+    assume_requested: &[usize],
+) -> (Evaluation, BTreeMap<String, Outstanding>) {
+    let mut unchosen = BTreeMap::new();
+    let evaluation = evaluate_inner(rules, snapshot, at, assume_requested, Some(&mut unchosen));
+    (evaluation, unchosen)
+}
+
+fn evaluate_inner(
+    rules: &RuleSet,
+    snapshot: &Snapshot,
+    at: Timestamp,
+    assume_requested: &[usize],
+    mut unchosen: Option<&mut BTreeMap<String, Outstanding>>,
 ) -> Evaluation {
     let compiled = &*rules.inner;
 
@@ -111,65 +136,74 @@ fn evaluate_assuming(
         }
     }
 
-    // (d) Which live capabilities need each requirement, by the rules.
+    // (d) Which live capabilities need each requirement, by the rules (conditions applied);
+    // members of either/or sets are candidates until an alternative is chosen.
+    let applies: Vec<bool> = compiled
+        .requirements
+        .iter()
+        .map(|r| conditions_hold(&r.when, snapshot))
+        .collect();
+    let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
     let mut needed_by: Vec<CapabilityMask> = vec![0; compiled.requirements.len()];
+    let mut candidate: Vec<bool> = vec![false; compiled.requirements.len()];
     for (idx, capability) in compiled.capabilities.iter().enumerate() {
-        if live & bit(idx) != 0 {
-            for &requirement_idx in &capability.requirements {
-                if let Some(mask) = needed_by.get_mut(requirement_idx) {
-                    *mask |= bit(idx);
+        if live & bit(idx) == 0 {
+            continue;
+        }
+        for &requirement_idx in &capability.requirements {
+            if let (true, Some(mask)) = (
+                applies_to(requirement_idx),
+                needed_by.get_mut(requirement_idx),
+            ) {
+                *mask |= bit(idx);
+            }
+        }
+        for any_of in &capability.any_of {
+            for &requirement_idx in any_of.alternatives.iter().flatten() {
+                if let (true, Some(flag)) = (
+                    applies_to(requirement_idx),
+                    candidate.get_mut(requirement_idx),
+                ) {
+                    *flag = true;
                 }
             }
         }
     }
-    let names_to_mask = |names: &[String]| {
-        names
-            .iter()
-            .filter_map(|name| compiled.capability_idx(name))
-            .fold(0, |mask, idx| mask | bit(idx))
-    };
+    for (flag, mask) in candidate.iter_mut().zip(&needed_by) {
+        *flag |= *mask != 0;
+    }
 
-    // (d, e, f) Every requirement that is needed or that the provider lists, in key order.
+    let mut transitions = Vec::new();
+    let assessed = assess(compiled, snapshot, at, live, &candidate, &mut transitions);
+    choose_alternatives(compiled, live, &applies, &assessed, &mut needed_by);
+
+    // (f) Outstanding requirements with their impact; candidates no capability took are
+    // dropped unless the provider lists them.
     let mut requirements = BTreeMap::new();
     let mut impact_masks: Vec<CapabilityMask> = Vec::new();
-    let mut transitions = Vec::new();
-    for (definition_idx, provider_entry) in requirement_keys(compiled, &needed_by, snapshot) {
-        let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
-        let needed = definition_idx
+    for item in assessed {
+        let needed = item
+            .definition_idx
             .and_then(|idx| needed_by.get(idx))
             .copied()
             .unwrap_or(0);
-        let mut impact = needed;
-        let mut parts = Vec::new();
-        if let Some((_, entry)) = provider_entry {
-            impact |= names_to_mask(&entry.impact) & live;
-            parts.push(provider_part(entry, definition));
-        }
-        if let Some(definition) = definition {
-            let checked_locally = match (&definition.kind, provider_entry) {
-                // Acceptances are always checked against `tosAcceptances` too.
-                (RequirementKind::Acceptance { .. }, _) => true,
-                // Platform policy is always checked against the snapshot's own data.
-                _ if definition.verified_by == VerifiedBy::Platform => true,
-                // A provider snapshot lists only what is outstanding: unlisted means met.
-                (_, None) => snapshot.requirements.is_none(),
-                (_, Some(_)) => false,
-            };
-            if checked_locally && (needed != 0 || provider_entry.is_some()) {
-                parts.push(local_part(definition, snapshot, at));
+        let Some(mut outstanding) = item.outstanding else {
+            continue;
+        };
+        if needed == 0 && !item.listed {
+            if let Some(unchosen) = unchosen.as_deref_mut() {
+                unchosen.insert(item.key, outstanding);
             }
+            continue;
         }
-        if let Some(mut outstanding) = combine(parts, at, &mut transitions) {
-            outstanding.impact = capability_names(compiled, impact);
-            outstanding.resolved_by = definition.map(|d| d.resolved_by);
-            let key = match (definition, provider_entry) {
-                (Some(definition), _) => definition.key.clone(),
-                (None, Some((key, _))) => key.clone(),
-                (None, None) => continue,
-            };
-            requirements.insert(key, outstanding);
-            impact_masks.push(impact);
-        }
+        let impact = needed | item.provider_impact;
+        outstanding.impact = capability_names(compiled, impact);
+        outstanding.resolved_by = item
+            .definition_idx
+            .and_then(|idx| compiled.requirements.get(idx))
+            .map(|d| d.resolved_by);
+        requirements.insert(item.key, outstanding);
+        impact_masks.push(impact);
     }
     let mut blocked: CapabilityMask = 0;
     for (requirement, mask) in requirements.values().zip(&impact_masks) {
@@ -254,6 +288,143 @@ fn evaluate_assuming(
     }
 }
 
+/// (d, e) The status of every candidate requirement and every requirement the provider
+/// lists, in key order, before impacts are settled.
+fn assess(
+    compiled: &Compiled,
+    snapshot: &Snapshot,
+    at: Timestamp,
+    live: CapabilityMask,
+    candidate: &[bool],
+    transitions: &mut Vec<Timestamp>,
+) -> Vec<Assessed> {
+    let names_to_mask = |names: &[String]| {
+        names
+            .iter()
+            .filter_map(|name| compiled.capability_idx(name))
+            .fold(0, |mask, idx| mask | bit(idx))
+    };
+    let mut assessed: Vec<Assessed> = Vec::new();
+    for (definition_idx, provider_entry) in requirement_keys(compiled, candidate, snapshot) {
+        let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
+        let mut parts = Vec::new();
+        let mut provider_impact = 0;
+        if let Some((_, entry)) = provider_entry {
+            provider_impact = names_to_mask(&entry.impact) & live;
+            parts.push(provider_part(entry, definition));
+        }
+        if let Some(definition) = definition {
+            let checked_locally = match (&definition.kind, provider_entry) {
+                // Acceptances are always checked against `tosAcceptances` too.
+                (RequirementKind::Acceptance { .. }, _) => true,
+                // Platform policy is always checked against the snapshot's own data.
+                _ if definition.verified_by == VerifiedBy::Platform => true,
+                // A provider snapshot lists only what is outstanding: unlisted means met.
+                (_, None) => snapshot.requirements.is_none(),
+                (_, Some(_)) => false,
+            };
+            let is_candidate =
+                definition_idx.is_some_and(|idx| candidate.get(idx).copied().unwrap_or(false));
+            if checked_locally && (is_candidate || provider_entry.is_some()) {
+                parts.push(local_part(definition, snapshot, at));
+            }
+        }
+        let key = match (definition, provider_entry) {
+            (Some(definition), _) => definition.key.clone(),
+            (None, Some((key, _))) => key.clone(),
+            (None, None) => continue,
+        };
+        assessed.push(Assessed {
+            key,
+            definition_idx,
+            listed: provider_entry.is_some(),
+            provider_impact,
+            outstanding: combine(parts, at, transitions),
+        });
+    }
+
+    assessed
+}
+
+/// Either/or sets: each live capability takes its cheapest alternative, the one with the
+/// fewest blocking requirements (the first on a tie), and needs its requirements.
+fn choose_alternatives(
+    compiled: &Compiled,
+    live: CapabilityMask,
+    applies: &[bool],
+    assessed: &[Assessed],
+    needed_by: &mut [CapabilityMask],
+) {
+    let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
+    let mut blocking_by_idx = vec![false; compiled.requirements.len()];
+    for item in assessed {
+        if let (Some(idx), Some(outstanding)) = (item.definition_idx, &item.outstanding) {
+            if let Some(flag) = blocking_by_idx.get_mut(idx) {
+                *flag = outstanding.blocking;
+            }
+        }
+    }
+    let blocking_at = |requirement_idx: usize| {
+        blocking_by_idx
+            .get(requirement_idx)
+            .copied()
+            .unwrap_or(false)
+    };
+    for (idx, capability) in compiled.capabilities.iter().enumerate() {
+        if live & bit(idx) == 0 {
+            continue;
+        }
+        for any_of in &capability.any_of {
+            let cost = |alternative: &Vec<usize>| {
+                alternative
+                    .iter()
+                    .filter(|&&r| applies_to(r) && blocking_at(r))
+                    .count()
+            };
+            let Some(chosen) = any_of
+                .alternatives
+                .iter()
+                .min_by_key(|alternative| cost(alternative))
+            else {
+                continue;
+            };
+            for &requirement_idx in chosen {
+                if let (true, Some(mask)) = (
+                    applies_to(requirement_idx),
+                    needed_by.get_mut(requirement_idx),
+                ) {
+                    *mask |= bit(idx);
+                }
+            }
+        }
+    }
+}
+
+/// A requirement whose status was assessed, before impacts are settled.
+struct Assessed {
+    key: String,
+    definition_idx: Option<usize>,
+    listed: bool,
+    provider_impact: CapabilityMask,
+    outstanding: Option<Outstanding>,
+}
+
+/// Whether every condition holds on the snapshot. A `one_of` condition whose value is
+/// missing holds (fail-closed: without the data to rule a requirement out, it applies).
+pub(crate) fn conditions_hold(conditions: &[Condition], snapshot: &Snapshot) -> bool {
+    conditions.iter().all(|condition| {
+        let value = snapshot.lookup(&condition.path);
+        match &condition.test {
+            ConditionTest::Present(wanted) => value.is_some() == *wanted,
+            ConditionTest::OneOf(values) => match value {
+                None => true,
+                Some(Json::String(text)) => values.iter().any(|v| v == text),
+                Some(_) => false,
+            },
+        }
+    })
+}
+
 /// A requirement to report: its definition (index), and the provider's entry (key, entry).
 type Reported<'s> = (Option<usize>, Option<(&'s String, &'s ProviderRequirement)>);
 
@@ -261,14 +432,14 @@ type Reported<'s> = (Option<usize>, Option<(&'s String, &'s ProviderRequirement)
 /// the sorted definitions) merged with those the provider lists (sorted map keys).
 fn requirement_keys<'s>(
     compiled: &Compiled,
-    needed_by: &[CapabilityMask],
+    candidate: &[bool],
     snapshot: &'s Snapshot,
 ) -> Vec<Reported<'s>> {
     let mut needed = compiled
         .requirements
         .iter()
         .enumerate()
-        .filter(|(idx, _)| needed_by.get(*idx).is_some_and(|mask| *mask != 0))
+        .filter(|(idx, _)| candidate.get(*idx).copied().unwrap_or(false))
         .peekable();
     let mut listed = snapshot
         .requirements

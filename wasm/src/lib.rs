@@ -134,6 +134,43 @@ impl Engine {
         self.check_text(snapshot, operation, at)
     }
 
+    /// Explains why a capability or an operation (`{capability: "tradeCrypto"}` or
+    /// `{operation: "createCustomerAccount"}`) is or is not available: a tree down to each
+    /// check and the snapshot path it read, and the unlock plan.
+    ///
+    /// # Errors
+    ///
+    /// Throws on a malformed snapshot or time, an unknown capability (`CG303`) or operation
+    /// (`CG301`), or a target that names neither (`CG302`).
+    #[wasm_bindgen(unchecked_return_type = "Explanation")]
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ExplainTarget")] target: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let field = |name: &str| {
+            js_sys::Reflect::get(target, &JsValue::from_str(name))
+                .ok()
+                .and_then(|value| value.as_string())
+        };
+        let (kind, name) = match (field("capability"), field("operation")) {
+            (Some(name), None) => ("capability", name),
+            (None, Some(name)) => ("operation", name),
+            _ => {
+                return Err(plain_error(
+                    "CG302",
+                    "the target must be {capability: name} or {operation: name}",
+                ));
+            }
+        };
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        let json = wire::explain_json(&self.rules, &text, kind, &name, &at)
+            .map_err(|error| to_js_error(&error))?;
+        parse_json(&json)
+    }
+
     /// The ruleset id.
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> String {
@@ -174,6 +211,28 @@ impl Engine {
     #[wasm_bindgen(getter, js_name = "sensitivePaths")]
     pub fn sensitive_paths(&self) -> Vec<String> {
         self.rules.sensitive_paths()
+    }
+
+    /// The change events between two snapshots of one customer, both evaluated at `at`, in
+    /// the provider's webhook shapes (`{eventType, data}`, without `eventId` or `timestamp`:
+    /// add your own envelope). `[]` when nothing changed.
+    ///
+    /// # Errors
+    ///
+    /// Throws on a malformed snapshot (`CG2xx`) or evaluation time (`CG302`).
+    #[wasm_bindgen(unchecked_return_type = "ChangeEvent[]")]
+    pub fn changes(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] old_snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] new_snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let old = snapshot_text(old_snapshot)?;
+        let new = snapshot_text(new_snapshot)?;
+        let at = read_at(at)?;
+        let json = wire::changes_json(&self.rules, &old, &new, &at)
+            .map_err(|error| to_js_error(&error))?;
+        parse_json(&json)
     }
 }
 

@@ -131,3 +131,73 @@ export type SnapshotInput = object | string;
 
 /** An evaluation time: a `Date`, or an RFC 3339 string with a zone. */
 export type At = Date | string;
+
+/** What `Engine.explain` explains. */
+export type ExplainTarget = { capability: string } | { operation: string };
+
+/** One node of an explanation tree. */
+export interface ExplanationNode {
+  kind: "operation" | "capability" | "request" | "activation" | "requirement" | "check" | "version" | "form" | "any_of" | "alternative" | "context";
+  name: string;
+  state: "met" | "unmet" | "unknown";
+  code?: string;
+  path?: string;
+  resolvedBy?: "customer" | "platform" | "provider";
+  children?: ExplanationNode[];
+}
+
+/** One step of an unlock plan. */
+export interface UnlockStep {
+  action: "request_capability" | "provide" | "correct" | "resubmit" | "accept_tos" | "sign_attestation" | "provide_context";
+  key: string;
+  paths?: string[];
+  code?: string;
+  resolvedBy: "customer" | "platform" | "provider";
+  tosVersions?: TosVersion[];
+  taxForms?: string[];
+}
+
+/** The result of `Engine.explain`: exactly the JSON `capgate explain --format json` prints. */
+export interface Explanation {
+  target: ExplanationNode;
+  plan: {
+    available: boolean;
+    steps: UnlockStep[];
+    awaitingVerification: string[];
+    pendingRequirements: string[];
+  };
+  at: string;
+  ruleset: RulesetStamp;
+}
+
+/** A requirement status in a change event: a `RequirementStatus`, or `cleared` (no longer outstanding). */
+export type RequirementChangeStatus = RequirementStatus | "cleared";
+
+/** A capability's new status, as in `customers.capability.changed`. */
+export interface CapabilityChange {
+  code: string;
+  status: CapabilityStatus;
+}
+
+/** A requirement's new status and impact, as in `customers.requirement.changed` (`impact` is omitted when cleared). */
+export type RequirementChange =
+  | { field: string; status: Exclude<RequirementChangeStatus, "cleared">; impact: string[] }
+  | { field: string; status: "cleared"; impact?: never };
+
+/** `customers.capability.changed`: the capabilities whose status changed (never empty). */
+export interface CapabilityChangedEvent {
+  eventType: "customers.capability.changed";
+  data: { customerId: string | null; capabilities: CapabilityChange[] };
+}
+
+/** `customers.requirement.changed`: the requirements that appeared, changed or cleared (never empty). */
+export interface RequirementChangedEvent {
+  eventType: "customers.requirement.changed";
+  data: { customerId: string | null; requirements: RequirementChange[] };
+}
+
+/**
+ * A change event of `Engine.changes`, in the provider's webhook shapes, discriminated on
+ * `eventType`. No `eventId` or `timestamp`: the host adds its own envelope.
+ */
+export type ChangeEvent = CapabilityChangedEvent | RequirementChangedEvent;

@@ -1,11 +1,12 @@
 // Every export of the package, including its error paths.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 
 import { Engine } from "../pkg/node.js";
-import { root } from "./helpers.mjs";
+import { root, runCli } from "./helpers.mjs";
 
 const AT = "2026-11-22T12:00:00Z";
 const builtinRules = readFileSync(join(root, "rules", "coinbase-customers.toml"), "utf8");
@@ -186,5 +187,82 @@ describe("engine.check", () => {
     const error = thrown(() => engine.check({}, "launchRocket", AT));
     assert.equal(error.code, "CG301");
     assert.equal(error.message, "unknown operation `launchRocket`");
+  });
+});
+
+describe("engine.explain", () => {
+  const engine = Engine.default();
+
+  test("explains a capability as a tree with an unlock plan", () => {
+    const explanation = engine.explain({ capabilities: { tradeCrypto: { requested: true } }, individual: { fullSsn: "123456789" } }, { capability: "tradeCrypto" }, AT);
+    assert.equal(explanation.target.kind, "capability");
+    assert.equal(explanation.target.state, "unmet");
+    const ssn = explanation.target.children.find((n) => n.name === "fullSsn");
+    assert.deepEqual([ssn.state, ssn.code, ssn.path], ["unmet", "invalid_format", "/individual/fullSsn"]);
+    const step = explanation.plan.steps.find((s) => s.key === "fullSsn");
+    assert.deepEqual([step.action, step.code], ["correct", "invalid_format"]);
+    assert.deepEqual(explanation.plan.awaitingVerification, ["tradeCrypto"]);
+  });
+
+  test("explains an operation, and rejects bad targets", () => {
+    const explanation = engine.explain({}, { operation: "createFiatDepositDestination" }, AT);
+    assert.equal(explanation.plan.steps[0].action, "request_capability");
+    assert.equal(explanation.plan.steps.at(-1).action, "provide_context");
+    assert.equal(thrown(() => engine.explain({}, { capability: "nope" }, AT)).code, "CG303");
+    assert.equal(thrown(() => engine.explain({}, { operation: "nope" }, AT)).code, "CG301");
+    assert.equal(thrown(() => engine.explain({}, {}, AT)).code, "CG302");
+  });
+});
+
+describe("engine.changes", () => {
+  const engine = Engine.default();
+  const customerId = "customer_123";
+  const before = {
+    customerId,
+    capabilities: { custodyFiat: { requested: true, status: "pending" } },
+    requirements: { fullSsn: { status: "pending", impact: ["custodyFiat"] } },
+    tosAcceptances: tosAccepted,
+  };
+  const after = { ...before, capabilities: { custodyFiat: { requested: true, status: "active" } }, requirements: {} };
+
+  test("returns the provider's webhook shapes, capability event first", () => {
+    assert.deepEqual(engine.changes(before, after, AT), [
+      { eventType: "customers.capability.changed", data: { customerId, capabilities: [{ code: "custodyFiat", status: "active" }] } },
+      { eventType: "customers.requirement.changed", data: { customerId, requirements: [{ field: "fullSsn", status: "cleared" }] } },
+    ]);
+  });
+
+  test("lists new requirements with their impact, and moves with time", () => {
+    const due = { ...after, requirements: { taxAttestation: { status: "due", deadline: "2026-12-31T23:59:59Z", impact: ["custodyFiat"] } } };
+    assert.deepEqual(engine.changes(JSON.stringify(after), due, new Date(AT)), [
+      { eventType: "customers.requirement.changed", data: { customerId, requirements: [{ field: "taxAttestation", status: "due", impact: ["custodyFiat"] }] } },
+    ]);
+    // The deadline has passed at this time: past_due, blocking.
+    const [capability, requirement] = engine.changes(after, due, "2027-01-01T00:00:00Z");
+    assert.deepEqual(capability.data.capabilities, [{ code: "custodyFiat", status: "pending" }]);
+    assert.equal(requirement.data.requirements[0].status, "past_due");
+  });
+
+  test("nothing changed: no events; no customer id: null", () => {
+    assert.deepEqual(engine.changes(after, after, AT), []);
+    const { customerId: _, ...anonymous } = before;
+    const [event] = engine.changes(anonymous, { ...anonymous, capabilities: {} }, AT);
+    assert.equal(event.data.customerId, null);
+  });
+
+  test("matches the CLI's output", () => {
+    const dir = mkdtempSync(join(tmpdir(), "capgate-changes-"));
+    writeFileSync(join(dir, "old.json"), JSON.stringify(before));
+    writeFileSync(join(dir, "new.json"), JSON.stringify(after));
+    const cli = runCli(["changes", "--at", AT, join(dir, "old.json"), join(dir, "new.json")], "");
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(JSON.parse(cli.stdout), engine.changes(before, after, AT));
+  });
+
+  test("a malformed snapshot or time throws", () => {
+    assert.equal(thrown(() => engine.changes(before, { capabilities: [] }, AT)).code, "CG202");
+    assert.equal(thrown(() => engine.changes("{", after, AT)).code, "CG201");
+    assert.equal(thrown(() => engine.changes(42, after, AT)).code, "CG201");
+    assert.equal(thrown(() => engine.changes(before, after, "tomorrow")).code, "CG302");
   });
 });
