@@ -11,7 +11,7 @@
 
 mod reader;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::ops::Range;
 
@@ -697,7 +697,7 @@ fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<V
         return None;
     }
     let mut versions = Vec::with_capacity(items.len());
-    let mut seen = BTreeSet::new();
+    let mut seen: Vec<String> = Vec::new();
     let mut ok = true;
     for mut item in items {
         let id = item.required_string(ctx, "id");
@@ -732,7 +732,9 @@ fn read_versions(ctx: &mut Ctx<'_>, table: &mut TableReader<'_, '_>) -> Option<V
             }
         }
         if let Some(id) = &id {
-            if !seen.insert(id.get_ref().clone()) {
+            let first_time = !seen.contains(id.get_ref());
+            seen.push(id.get_ref().clone());
+            if !first_time {
                 ctx.error(
                     ErrorCode::DuplicateId,
                     format!("version `{}` is listed twice in {what}", id.get_ref()),
@@ -884,9 +886,11 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
                 );
                 return None;
             }
-            let mut seen = BTreeSet::new();
+            let mut seen: Vec<&str> = Vec::new();
             for value in &values {
-                if !seen.insert(value.get_ref().as_str()) {
+                let first_time = !seen.contains(&value.get_ref().as_str());
+                seen.push(value.get_ref().as_str());
+                if !first_time {
                     ctx.error(
                         ErrorCode::DuplicateId,
                         format!(
@@ -1014,6 +1018,66 @@ fn transitive_any_of(
         .collect()
 }
 
+/// Memoized group expansions, by position in the sorted group names.
+struct GroupMemo<'a> {
+    names: &'a [String],
+    sets: &'a mut [Option<IndexSet>],
+}
+
+impl GroupMemo<'_> {
+    fn position(&self, name: &str) -> Option<usize> {
+        self.names.binary_search_by(|n| n.as_str().cmp(name)).ok()
+    }
+
+    fn get(&self, name: &str) -> Option<&IndexSet> {
+        self.position(name)
+            .and_then(|idx| self.sets.get(idx))
+            .and_then(Option::as_ref)
+    }
+
+    fn set(&mut self, name: &str, set: IndexSet) {
+        if let Some(slot) = self.position(name).and_then(|idx| self.sets.get_mut(idx)) {
+            *slot = Some(set);
+        }
+    }
+}
+
+/// A sorted set of indexes (requirement or capability positions), kept sorted by insertion:
+/// small sets, and one less B-tree instantiation in the WASM build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct IndexSet(Vec<usize>);
+
+impl IndexSet {
+    fn insert(&mut self, idx: usize) -> bool {
+        match self.0.binary_search(&idx) {
+            Ok(_) => false,
+            Err(position) => {
+                self.0.insert(position, idx);
+                true
+            }
+        }
+    }
+
+    fn extend(&mut self, other: impl IntoIterator<Item = usize>) {
+        for idx in other {
+            self.insert(idx);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &usize> {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for IndexSet {
+    type Item = usize;
+    type IntoIter = std::vec::IntoIter<usize>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// Pass 3: merges drafts across sources and resolves every reference.
 struct Resolve<'s, 'a> {
     sources: &'s [Source<'a>],
@@ -1126,32 +1190,32 @@ impl Resolve<'_, '_> {
 
         // Groups: resolve to requirement sets, finding cycles.
         let group_names: Vec<String> = groups.keys().cloned().collect();
-        let mut group_sets: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        // (Indexed by position in `group_names`: fewer B-tree instantiations in the WASM build.)
+        let mut group_sets: Vec<Option<IndexSet>> = vec![None; group_names.len()];
         for name in &group_names {
             let mut stack = Vec::new();
-            self.expand_group(
-                name,
-                &groups,
-                &requirement_keys,
-                &mut group_sets,
-                &mut stack,
-            );
+            let mut memo = GroupMemo {
+                names: &group_names,
+                sets: &mut group_sets,
+            };
+            self.expand_group(name, &groups, &requirement_keys, &mut memo, &mut stack);
         }
+        let group_position =
+            |name: &str| group_names.binary_search_by(|n| n.as_str().cmp(name)).ok();
 
         // Either/or sets of each group, nested groups included.
-        let mut group_alternatives: BTreeMap<String, Vec<AnyOfDef>> = BTreeMap::new();
-        for name in &group_names {
-            let list = self.collect_any_of(name, &groups, &requirement_keys, &mut Vec::new());
-            group_alternatives.insert(name.clone(), list);
-        }
+        let group_alternatives: Vec<Vec<AnyOfDef>> = group_names
+            .iter()
+            .map(|name| self.collect_any_of(name, &groups, &requirement_keys, &mut Vec::new()))
+            .collect();
 
         // Capabilities: own requirements and groups.
         let mut own_any_of: Vec<Vec<AnyOfDef>> = Vec::with_capacity(capabilities.len());
-        let mut own_sets: Vec<BTreeSet<usize>> = Vec::with_capacity(capabilities.len());
+        let mut own_sets: Vec<IndexSet> = Vec::with_capacity(capabilities.len());
         let mut direct_deps: Vec<Vec<usize>> = Vec::with_capacity(capabilities.len());
         for (loc_members, name) in capabilities.values().zip(capabilities.keys()) {
             let (_, members) = loc_members;
-            let mut set = BTreeSet::new();
+            let mut set = IndexSet::default();
             for reference in &members.requirements {
                 if let Some(idx) = self.lookup(&requirement_keys, reference, "requirement") {
                     set.insert(idx);
@@ -1159,17 +1223,22 @@ impl Resolve<'_, '_> {
             }
             let mut any_of = Vec::new();
             for reference in &members.groups {
-                if let Some(list) = group_alternatives.get(&reference.name) {
+                if let Some(list) =
+                    group_position(&reference.name).and_then(|idx| group_alternatives.get(idx))
+                {
                     any_of.extend(list.iter().cloned());
                 }
-                match group_sets.get(&reference.name) {
+                match group_position(&reference.name)
+                    .and_then(|idx| group_sets.get(idx))
+                    .and_then(Option::as_ref)
+                {
                     Some(group_set) => set.extend(group_set.iter().copied()),
                     None => {
                         self.unknown(reference, "group", &group_names.iter().collect::<Vec<_>>());
                     }
                 }
             }
-            let mut deps = BTreeSet::new();
+            let mut deps = IndexSet::default();
             for reference in &members.depends_on {
                 if reference.name == *name {
                     self.error(
@@ -1190,28 +1259,8 @@ impl Resolve<'_, '_> {
         // Dependency cycles, then transitive requirement sets.
         let all_sets = self.close_dependencies(&capabilities, &own_sets, &direct_deps);
 
-        let mut compiled_operations = BTreeMap::new();
-        for (name, (_, members)) in &operations {
-            let mut caps = BTreeSet::new();
-            for reference in &members.capabilities {
-                if let Some(idx) = self.lookup(&capability_names, reference, "capability") {
-                    caps.insert(idx);
-                }
-            }
-            let mut ctx = BTreeSet::new();
-            for reference in &members.context {
-                if let Some(idx) = self.lookup(&context_keys, reference, "context requirement") {
-                    ctx.insert(idx);
-                }
-            }
-            compiled_operations.insert(
-                name.clone(),
-                OperationDef {
-                    capabilities: caps.into_iter().collect(),
-                    context: ctx.into_iter().collect(),
-                },
-            );
-        }
+        let compiled_operations =
+            self.resolve_operations(&operations, &capability_names, &context_keys);
 
         // Either/or sets of dependencies apply too (transitively; cycles were reported).
         let all_any_of = transitive_any_of(&own_any_of, &direct_deps);
@@ -1260,6 +1309,38 @@ impl Resolve<'_, '_> {
             operations: compiled_operations,
             context: compiled_context,
         }
+    }
+
+    /// Resolves each operation's capabilities and context requirements to indexes.
+    fn resolve_operations(
+        &mut self,
+        operations: &BTreeMap<String, (Loc, DraftMembers)>,
+        capability_names: &[&String],
+        context_keys: &[&String],
+    ) -> BTreeMap<String, OperationDef> {
+        let mut compiled = BTreeMap::new();
+        for (name, (_, members)) in operations {
+            let mut capabilities = IndexSet::default();
+            for reference in &members.capabilities {
+                if let Some(idx) = self.lookup(capability_names, reference, "capability") {
+                    capabilities.insert(idx);
+                }
+            }
+            let mut context = IndexSet::default();
+            for reference in &members.context {
+                if let Some(idx) = self.lookup(context_keys, reference, "context requirement") {
+                    context.insert(idx);
+                }
+            }
+            compiled.insert(
+                name.clone(),
+                OperationDef {
+                    capabilities: capabilities.0,
+                    context: context.0,
+                },
+            );
+        }
+        compiled
     }
 
     fn merge_into(
@@ -1350,14 +1431,14 @@ impl Resolve<'_, '_> {
         name: &str,
         groups: &BTreeMap<String, (Loc, DraftMembers)>,
         requirement_keys: &[&String],
-        done: &mut BTreeMap<String, BTreeSet<usize>>,
+        done: &mut GroupMemo<'_>,
         stack: &mut Vec<String>,
-    ) -> BTreeSet<usize> {
+    ) -> IndexSet {
         if let Some(set) = done.get(name) {
             return set.clone();
         }
         let Some((loc, members)) = groups.get(name) else {
-            return BTreeSet::new();
+            return IndexSet::default();
         };
         if stack.iter().any(|entry| entry == name) {
             let mut chain = stack.clone();
@@ -1371,11 +1452,11 @@ impl Resolve<'_, '_> {
                 .collect::<Vec<_>>()
                 .join(" -> ");
             self.error(ErrorCode::Cycle, format!("group cycle: {cycle}"), loc);
-            done.insert(name.to_owned(), BTreeSet::new());
-            return BTreeSet::new();
+            done.set(name, IndexSet::default());
+            return IndexSet::default();
         }
         stack.push(name.to_owned());
-        let mut set = BTreeSet::new();
+        let mut set = IndexSet::default();
         for reference in &members.requirements {
             if let Some(idx) = self.lookup(requirement_keys, reference, "requirement") {
                 set.insert(idx);
@@ -1396,7 +1477,9 @@ impl Resolve<'_, '_> {
             }
         }
         stack.pop();
-        done.entry(name.to_owned()).or_insert_with(|| set.clone());
+        if done.get(name).is_none() {
+            done.set(name, set.clone());
+        }
         set
     }
 
@@ -1405,16 +1488,16 @@ impl Resolve<'_, '_> {
     fn close_dependencies(
         &mut self,
         capabilities: &BTreeMap<String, (Loc, DraftMembers)>,
-        own_sets: &[BTreeSet<usize>],
+        own_sets: &[IndexSet],
         direct_deps: &[Vec<usize>],
-    ) -> Vec<BTreeSet<usize>> {
+    ) -> Vec<IndexSet> {
         let n = own_sets.len();
         let locs: Vec<&Loc> = capabilities.values().map(|(loc, _)| loc).collect();
         let names: Vec<&String> = capabilities.keys().collect();
         // 0 = unvisited, 1 = on the stack, 2 = done.
         let mut state = vec![0u8; n];
-        let mut result: Vec<BTreeSet<usize>> = own_sets.to_vec();
-        let mut reported = BTreeSet::new();
+        let mut result: Vec<IndexSet> = own_sets.to_vec();
+        let mut reported: Vec<Vec<usize>> = Vec::new();
         for start in 0..n {
             // Iterative DFS with an explicit stack of (node, next child position).
             let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -1448,7 +1531,8 @@ impl Resolve<'_, '_> {
                                 .collect();
                             let mut key = cycle.clone();
                             key.sort_unstable();
-                            if reported.insert(key) {
+                            if !reported.contains(&key) {
+                                reported.push(key.clone());
                                 cycle.push(child);
                                 let text = cycle
                                     .iter()

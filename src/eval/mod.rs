@@ -864,8 +864,15 @@ pub(crate) fn check(
     } else {
         evaluation.requirements
     };
-    let mut requirements = what_if;
-    requirements.retain(|_, r| r.impact.iter().any(|name| needed.contains(&name.as_str())));
+    let requirements = what_if;
+    // Rebuilt rather than `retain`ed: B-tree removal costs code in the WASM build.
+    let requirements: BTreeMap<String, Outstanding> = requirements
+        .into_iter()
+        .filter(|(_, r)| r.impact.iter().any(|name| needed.contains(&name.as_str())))
+        .fold(BTreeMap::new(), |mut map, (key, value)| {
+            map.insert(key, value);
+            map
+        });
     let (error_type, error_message) = if !unauthorized_capabilities.is_empty() {
         let message = format!(
             "customer is not authorized for `{operation}`: {} not active",
