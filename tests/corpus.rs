@@ -21,7 +21,7 @@ fn selected(path: &Path) -> bool {
     path.to_string_lossy().contains(&filter)
 }
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     #[expect(clippy::disallowed_methods, reason = "tests read their corpus")]
     std::fs::read_to_string(path).unwrap()
 }
@@ -151,19 +151,7 @@ fn every_capability_of_the_default_rules_appears_in_every_evaluation() {
     let at = Timestamp::parse("2026-11-22T00:00:00Z").unwrap();
     let evaluation = rules.evaluate(&Snapshot::from_json("{}").unwrap(), at);
     let names: Vec<&str> = evaluation.capabilities.keys().map(String::as_str).collect();
-    assert_eq!(
-        names,
-        [
-            "custodyCrypto",
-            "custodyFiat",
-            "custodyStablecoin",
-            "tradeCrypto",
-            "tradeStablecoin",
-            "transferCrypto",
-            "transferFiat",
-            "transferStablecoin"
-        ]
-    );
+    assert_eq!(names, crate::properties::CAPABILITIES);
     assert!(
         evaluation
             .capabilities

@@ -1,8 +1,6 @@
 //! Explanations and unlock plans: corpus snapshots, semantics, and the property that the plan,
 //! applied to a draft, leaves nothing outstanding for the target.
 
-use std::path::Path;
-
 use capgate::{NodeKind, NodeState, RuleSet, Snapshot, StepAction, Target, Timestamp, UnlockPlan};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
@@ -10,10 +8,7 @@ use serde_json::{Value, json};
 
 const AT: &str = "2026-11-22T12:00:00Z";
 
-fn read(path: &Path) -> String {
-    #[expect(clippy::disallowed_methods, reason = "tests read their corpus")]
-    std::fs::read_to_string(path).unwrap()
-}
+use crate::corpus::read;
 
 /// Explains `target` for `snapshot` at `AT` with the default rules.
 #[track_caller]
@@ -283,16 +278,7 @@ fn apply(plan: &UnlockPlan, snapshot: &mut Value) {
     }
 }
 
-const CAPABILITIES: [&str; 8] = [
-    "custodyCrypto",
-    "custodyFiat",
-    "custodyStablecoin",
-    "tradeCrypto",
-    "tradeStablecoin",
-    "transferCrypto",
-    "transferFiat",
-    "transferStablecoin",
-];
+use crate::properties::CAPABILITIES;
 
 proptest! {
     #![proptest_config(Config { rng_seed: RngSeed::Fixed(0x0E8A_1A1E), ..Config::default() })]

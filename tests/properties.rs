@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{Value, json};
 
-const CAPABILITIES: [&str; 8] = [
+/// The default rules' capabilities, sorted.
+pub(crate) const CAPABILITIES: [&str; 8] = [
     "custodyCrypto",
     "custodyFiat",
     "custodyStablecoin",
