@@ -162,3 +162,53 @@ fn deadlines_accept_toml_datetimes_and_strings() {
     let text = "[requirements.a]\npath = \"x\"\ndeadline = 2026-01-01T00:00:00Z\n[requirements.b]\npath = \"y\"\ndeadline = \"2026-01-01T00:00:00+01:00\"\n";
     assert_eq!(problems(text), []);
 }
+
+#[test]
+fn cg111_requirements_that_can_never_be_met() {
+    let text = "[requirements.a]\npath = \"x\"\nchecks = [{ kind = \"one_of\", values = [\"ny\"] }, { kind = \"pattern\", pattern = \"^[A-Z]{2}$\" }]\n";
+    assert_eq!(problems(text), [("CG111", 1, 1)]);
+    let fine = "[requirements.a]\npath = \"x\"\nchecks = [{ kind = \"one_of\", values = [\"ny\", \"NY\"] }, { kind = \"pattern\", pattern = \"^[A-Z]{2}$\" }]\n";
+    assert_eq!(problems(fine), []);
+}
+
+#[test]
+fn alternatives_and_conditions_are_validated() {
+    let base = "[requirements.a]\npath = \"x\"\n[requirements.b]\npath = \"y\"\n";
+    assert_eq!(
+        problems(&format!("{base}[groups.g]\nany_of = [[\"a\"], [\"b\"]]\n")),
+        []
+    );
+    assert_eq!(
+        problems(&format!("{base}[groups.g]\nany_of = [[\"a\"], [\"c\"]]\n"))[0].0,
+        "CG106"
+    );
+    assert_eq!(
+        problems(&format!("{base}[groups.g]\nany_of = [[\"a\"], []]\n"))[0].0,
+        "CG110"
+    );
+    assert_eq!(
+        problems(&format!(
+            "{base}[groups.g]\nany_of = [[\"a\", \"b\"], [\"b\", \"a\"]]\n"
+        ))[0]
+            .0,
+        "CG105"
+    );
+    assert_eq!(
+        problems(&format!("{base}[groups.g]\nany_of = [\"a\"]\n"))[0].0,
+        "CG103"
+    );
+    assert_eq!(
+        problems("[requirements.a]\npath = \"x\"\nwhen = { path = \"y\", one_of = [\"US\"] }\n"),
+        []
+    );
+    assert_eq!(
+        problems("[requirements.a]\npath = \"x\"\nwhen = { path = \"y\" }\n")[0].0,
+        "CG104"
+    );
+    let codes: Vec<&str> =
+        problems("[requirements.a]\npath = \"x\"\nwhen = { path = \"y\", presnt = true }\n")
+            .iter()
+            .map(|p| p.0)
+            .collect();
+    assert_eq!(codes, ["CG104", "CG102"]);
+}
