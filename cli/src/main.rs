@@ -1,7 +1,8 @@
 //! The `capgate` command: evaluate customer snapshots against capability rules.
 //!
 //! All logic lives in the `capgate` library; this binary reads files, reads the clock when
-//! `--at` is not given, prints, and sets the exit code (0 ok, 1 denied, 2 bad input).
+//! `--at` is not given, prints, and sets the exit code (0 ok, 1 denied or some `--ndjson` lines
+//! malformed, 2 bad input).
 
 #![expect(clippy::print_stdout, clippy::print_stderr, reason = "the CLI prints")]
 #![expect(
@@ -10,6 +11,7 @@
 )]
 
 mod human;
+mod ndjson;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 use capgate::wire::{self, WireError};
 use capgate::{RuleSet, Snapshot, Source, Timestamp};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Evaluate Coinbase Customers (KYC) snapshots against capability/requirement rules.
 #[derive(Debug, Parser)]
@@ -35,6 +37,10 @@ enum Command {
         rules: RulesArgs,
         #[command(flatten)]
         input: InputArgs,
+        /// Read newline-delimited JSON (one snapshot per line) and write one compact
+        /// evaluation per line, streaming (exit 1 when some lines are malformed).
+        #[arg(long)]
+        ndjson: bool,
     },
     /// Check whether an operation may proceed (exit 0 allowed, 1 denied).
     Check {
@@ -132,6 +138,22 @@ enum Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Eval {
+        ndjson: true,
+        input,
+        ..
+    } = &cli.command
+    {
+        if input.format == Format::Human {
+            // A usage error, reported (and exiting 2) as clap does.
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "the argument '--ndjson' cannot be used with '--format human'",
+                )
+                .exit();
+        }
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(failure) => {
@@ -146,8 +168,15 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<ExitCode, Failure> {
     match command {
-        Command::Eval { rules, input } => {
+        Command::Eval {
+            rules,
+            input,
+            ndjson,
+        } => {
             let ruleset = load_rules(&rules)?;
+            if ndjson {
+                return ndjson::eval(&ruleset, &input);
+            }
             let (snapshot, at) = read_input(&input)?;
             let evaluation = ruleset.evaluate(&snapshot, at);
             match input.format {
@@ -236,10 +265,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             new,
         } => {
             let ruleset = load_rules(&rules)?;
-            let at = match &at {
-                Some(text) => wire::parse_at(text).map_err(|err| Failure::Wire(err, None))?,
-                None => now(),
-            };
+            let at = evaluation_time(at.as_deref())?;
             if old == Path::new("-") && new == Path::new("-") {
                 return Err(Failure::Io(
                     "OLD and NEW cannot both be `-` (standard input)".to_owned(),
@@ -356,11 +382,16 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|err| Failure::Io(format!("{}: {err}", path.display())))
 }
 
+/// The evaluation time: `--at`, or now.
+fn evaluation_time(at: Option<&str>) -> Result<Timestamp, Failure> {
+    match at {
+        Some(text) => wire::parse_at(text).map_err(|err| Failure::Wire(err, None)),
+        None => Ok(now()),
+    }
+}
+
 fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
-    let at = match &input.at {
-        Some(text) => wire::parse_at(text).map_err(|err| Failure::Wire(err, None))?,
-        None => now(),
-    };
+    let at = evaluation_time(input.at.as_deref())?;
     let (name, bytes) = match input.file.as_deref() {
         None => ("<stdin>".to_owned(), read_stdin()?),
         Some(path) if path == Path::new("-") => ("<stdin>".to_owned(), read_stdin()?),

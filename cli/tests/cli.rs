@@ -458,3 +458,205 @@ fn explain_prints_the_tree_and_the_unlock_plan() {
     let output = run(&["explain", "--at", AT, "examples/draft.json"], b"");
     assert_bad_input(&output, "--capability");
 }
+
+/// A snapshot per line for the `--ndjson` tests: a provider snapshot with `id` as customer.
+fn ndjson_snapshot(id: usize) -> String {
+    serde_json::json!({
+        "customerId": format!("customer_{id}"),
+        "capabilities": {"custodyFiat": {"requested": true, "status": "active"}},
+        "requirements": {},
+        "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-01-01T00:00:00Z"}]
+    })
+    .to_string()
+}
+
+#[test]
+fn eval_ndjson_reports_a_malformed_line_in_place_and_goes_on() {
+    let first = ndjson_snapshot(1);
+    let third = std::fs::read_to_string(root().join("examples/draft.json"))
+        .unwrap()
+        .replace('\n', " ");
+    let input = format!("{first}\n{{\"individual\": {{\"fullSsn\": 123-45-6789\n{third}\n");
+    let output = run(&["eval", "--ndjson", "--at", AT], input.as_bytes());
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let rules = capgate::RuleSet::builtin();
+    assert_eq!(
+        lines[0],
+        capgate::wire::evaluate_json_compact(&rules, &first, AT).unwrap()
+    );
+    assert_eq!(
+        lines[2],
+        capgate::wire::evaluate_json_compact(&rules, &third, AT).unwrap()
+    );
+    let error: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(error["line"], 2);
+    assert_eq!(error["error"]["code"], "CG201");
+    assert!(error["error"]["message"].is_string(), "{error}");
+    assert_eq!(error["error"]["path"], "");
+
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("<stdin>:2: CG201: "), "{stderr}");
+    assert!(!stderr.contains("123-45-6789"), "{stderr}");
+    assert!(!stdout.contains("123-45-6789"), "{stdout}");
+    assert!(
+        stderr.ends_with("capgate: 3 snapshots, 2 evaluated, 1 malformed\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn eval_ndjson_exits_0_when_every_line_evaluates_and_reads_files() {
+    let input: String = (0..3).map(|id| ndjson_snapshot(id) + "\n").collect();
+    let output = run(&["eval", "--ndjson", "--at", AT], input.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    for line in stdout.lines() {
+        let evaluation: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(evaluation["allowed"], serde_json::json!(["custodyFiat"]));
+    }
+    assert_eq!(
+        text(&output.stderr),
+        "capgate: 3 snapshots, 3 evaluated, 0 malformed\n"
+    );
+
+    // The same from a file, with `--format json` (the default) spelled out.
+    let dir = temp_dir("ndjson-file");
+    let file = dir.join("customers.ndjson");
+    std::fs::write(&file, &input).unwrap();
+    let from_file = run(
+        &[
+            "eval",
+            "--ndjson",
+            "--format",
+            "json",
+            "--at",
+            AT,
+            file.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(from_file.status.code(), Some(0));
+    assert_eq!(from_file.stdout, output.stdout);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn eval_ndjson_skips_blank_lines_but_numbers_lines_as_read() {
+    let input = format!(
+        "{}\n\n   \r\n{}\r\n[]\n",
+        ndjson_snapshot(1),
+        ndjson_snapshot(2)
+    );
+    let output = run(&["eval", "--ndjson", "--at", AT], input.as_bytes());
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let rules = capgate::RuleSet::builtin();
+    assert_eq!(
+        lines[1],
+        capgate::wire::evaluate_json_compact(&rules, &ndjson_snapshot(2), AT).unwrap()
+    );
+    // The error object and the message carry the input line number (5), blank lines included.
+    let error: serde_json::Value = serde_json::from_str(lines[2]).unwrap();
+    assert_eq!(error["line"], 5);
+    assert_eq!(error["error"]["code"], "CG202");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("<stdin>:5: CG202: "), "{stderr}");
+    assert!(
+        stderr.ends_with("capgate: 3 snapshots, 2 evaluated, 1 malformed\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn eval_ndjson_bad_input_exits_2_with_nothing_on_stdout() {
+    // No input: the command fails before reading any (writing some could hit a closed pipe).
+    let output = run(&["eval", "--ndjson", "--format", "human", "--at", AT], b"");
+    assert_bad_input(&output, "--ndjson");
+    let output = run(
+        &["eval", "--ndjson", "--at", AT, "no/such/file.ndjson"],
+        b"",
+    );
+    assert_bad_input(&output, "no/such/file.ndjson");
+    let output = run(
+        &[
+            "eval",
+            "--ndjson",
+            "--at",
+            AT,
+            "--rules",
+            "no/such/rules.toml",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "no/such/rules.toml");
+    let output = run(&["eval", "--ndjson", "--at", "2026-11-22"], b"");
+    assert_bad_input(&output, "CG302");
+}
+
+#[test]
+fn eval_ndjson_streams_its_output_before_the_input_ends() {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    const LINES: usize = 20_000;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_capgate"))
+        .args(["eval", "--ndjson", "--at", AT])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (first_output, got_first_output) = mpsc::channel();
+
+    // The writer sends half the input, then waits for the first result before sending the
+    // rest: a CLI that read its whole input before writing would never produce it.
+    let writer = std::thread::spawn(move || {
+        let mut write_lines = |range: std::ops::Range<usize>| {
+            let chunk: String = range.map(|id| ndjson_snapshot(id) + "\n").collect();
+            stdin.write_all(chunk.as_bytes()).unwrap();
+            stdin.flush().unwrap();
+        };
+        write_lines(0..LINES / 2);
+        let streamed = got_first_output
+            .recv_timeout(Duration::from_secs(60))
+            .is_ok();
+        write_lines(LINES / 2..LINES);
+        streamed
+    });
+    let reader = std::thread::spawn(move || {
+        let mut count = 0;
+        let mut last = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            last = line.unwrap();
+            if count == 0 {
+                first_output.send(()).unwrap();
+            }
+            count += 1;
+        }
+        (count, last)
+    });
+
+    let streamed = writer.join().unwrap();
+    let (count, last) = reader.join().unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(streamed, "no output before the end of the input");
+    assert_eq!(count, LINES);
+    let last: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(last["allowed"], serde_json::json!(["custodyFiat"]));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        text(&output.stderr),
+        format!("capgate: {LINES} snapshots, {LINES} evaluated, 0 malformed\n")
+    );
+}
