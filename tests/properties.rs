@@ -519,3 +519,36 @@ proptest! {
         prop_assert!(!text.contains(ssn.as_str()));
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Loading never panics on arbitrary text, and any error is located inside the text.
+    #[test]
+    fn rule_loading_is_total(text in "(\\[[a-z.]{0,20}\\]\n|[a-z_]{1,12} = (\"[^\"\n]{0,12}\"|\\[\"[a-zA-Z]{0,10}\"\\]|[0-9]{1,4}|true|\\{ kind = \"[a-z_]{0,10}\" \\})\n|[^\n]{0,30}\n){0,12}") {
+        match RuleSet::from_toml("fuzz.toml", &text) {
+            Ok(rules) => {
+                let snapshot = Snapshot::from_json("{}").unwrap();
+                let _ = rules.evaluate(&snapshot, Timestamp::from_unix_seconds(BASE));
+            }
+            Err(errors) => {
+                prop_assert!(!errors.errors().is_empty());
+                for error in errors.errors() {
+                    prop_assert!(error.span().start <= text.len());
+                    prop_assert!(error.line() >= 1 && error.column() >= 1);
+                }
+            }
+        }
+    }
+
+    /// Snapshot parsing never panics on arbitrary text, and evaluation of anything that
+    /// parses is total and fail-closed.
+    #[test]
+    fn snapshot_parsing_is_total(text in "\\{(\"[a-zA-Z]{1,12}\": ?(\"[^\"\\\\]{0,8}\"|[0-9]{1,3}|true|null|\\{\\}|\\[\\]|\\{\"[a-z]{1,8}\": ?\"[a-z_]{0,10}\"\\}), ?){0,8}\"x\": 1\\}|[^\u{0}]{0,40}") {
+        if let Ok(snapshot) = Snapshot::from_json(&text) {
+            let evaluation = RuleSet::builtin().evaluate(&snapshot, Timestamp::from_unix_seconds(BASE));
+            let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            assert_fail_closed(&value, &evaluation);
+        }
+    }
+}
