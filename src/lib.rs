@@ -5,6 +5,7 @@
 mod changes;
 mod checks;
 mod compile;
+mod diff;
 mod error;
 mod eval;
 mod evaluation;
@@ -18,6 +19,7 @@ pub mod wire;
 pub use crate::changes::{
     CapabilityChange, ChangeEvent, RequirementChange, RequirementChangeStatus, changes,
 };
+pub use crate::diff::{ChangeClass, RuleChange, RuleDiff, SubjectKind};
 pub use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
 pub use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,

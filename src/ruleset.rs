@@ -403,6 +403,34 @@ impl RuleSet {
     pub fn operation_names(&self) -> impl Iterator<Item = &str> {
         self.inner.operations.keys().map(String::as_str)
     }
+
+    /// The structural diff from these rules to `newer`: every capability, operation,
+    /// requirement and context change, each classified stricter, looser or neutral.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use capgate::{ChangeClass, RuleSet, Source};
+    /// let old = RuleSet::builtin();
+    /// let policy = "[requirements.employerName]\npath = \"individual.employerName\"\n\
+    ///               [extend.capabilities.tradeCrypto]\nrequirements = [\"employerName\"]\n";
+    /// let new = RuleSet::from_sources(&[
+    ///     Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES),
+    ///     Source::new("policy.toml", policy),
+    /// ])?;
+    /// let diff = old.diff(&new);
+    /// let lines: Vec<String> = diff.changes.iter().map(ToString::to_string).collect();
+    /// assert_eq!(lines, [
+    ///     "stricter  capability tradeCrypto: requirement added: employerName",
+    ///     "neutral   requirement employerName: added",
+    /// ]);
+    /// assert_eq!(diff.count(ChangeClass::Stricter), 1);
+    /// assert!(old.diff(&old).is_empty());
+    /// # Ok::<(), capgate::LoadErrors>(())
+    /// ```
+    pub fn diff(&self, newer: &RuleSet) -> crate::diff::RuleDiff {
+        crate::diff::diff(&self.inner, &newer.inner)
+    }
 }
 
 /// The compiled form. Indexes are positions in the sorted vectors.

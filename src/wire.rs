@@ -862,3 +862,89 @@ impl<'a> From<&'a TosVersion> for WireTosVersion<'a> {
         }
     }
 }
+
+/// A rule diff ([`RuleSet::diff`]) as pretty JSON: `{"changes": [{subject, name, change,
+/// detail, class}], "summary": {stricter, looser, neutral}}`.
+///
+/// # Example
+///
+/// ```
+/// let old = capgate::RuleSet::from_toml("old.toml", "[capabilities.x]\n")?;
+/// let new = capgate::RuleSet::from_toml("new.toml", "[capabilities.x]\n[capabilities.y]\n")?;
+/// let json = capgate::wire::diff_to_json(&old.diff(&new));
+/// let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+/// assert_eq!(value, serde_json::json!({
+///     "changes": [{"subject": "capability", "name": "y", "change": "added", "detail": "", "class": "neutral"}],
+///     "summary": {"stricter": 0, "looser": 0, "neutral": 1}
+/// }));
+/// # Ok::<(), capgate::LoadErrors>(())
+/// ```
+pub fn diff_to_json(diff: &crate::diff::RuleDiff) -> String {
+    use crate::diff::ChangeClass;
+    to_pretty(&WireRuleDiff {
+        changes: diff
+            .changes
+            .iter()
+            .map(|change| WireRuleChange {
+                subject: change.kind.as_str(),
+                name: &change.name,
+                change: &change.change,
+                detail: &change.detail,
+                class: change.class.as_str(),
+            })
+            .collect(),
+        summary: WireDiffSummary {
+            stricter: diff.count(ChangeClass::Stricter),
+            looser: diff.count(ChangeClass::Looser),
+            neutral: diff.count(ChangeClass::Neutral),
+        },
+    })
+}
+
+/// Loads two rulesets and prints their diff ([`diff_to_json`]).
+///
+/// # Errors
+///
+/// The first ruleset that does not load, as [`load`] reports it.
+///
+/// # Example
+///
+/// ```
+/// use capgate::Source;
+/// let builtin = [Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES)];
+/// let json = capgate::wire::diff_json(&builtin, &builtin)?;
+/// assert!(json.contains(r#""changes": []"#));
+/// let broken = [Source::new("new.toml", "[capabilities.x]\nrequirments = []\n")];
+/// assert_eq!(capgate::wire::diff_json(&builtin, &broken).unwrap_err().code, "CG102");
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn diff_json(
+    old_sources: &[Source<'_>],
+    new_sources: &[Source<'_>],
+) -> Result<String, WireError> {
+    let old = load(old_sources)?;
+    let new = load(new_sources)?;
+    Ok(diff_to_json(&old.diff(&new)))
+}
+
+#[derive(Serialize)]
+struct WireRuleDiff<'a> {
+    changes: Vec<WireRuleChange<'a>>,
+    summary: WireDiffSummary,
+}
+
+#[derive(Serialize)]
+struct WireRuleChange<'a> {
+    subject: &'static str,
+    name: &'a str,
+    change: &'a str,
+    detail: &'a str,
+    class: &'static str,
+}
+
+#[derive(Serialize)]
+struct WireDiffSummary {
+    stricter: usize,
+    looser: usize,
+    neutral: usize,
+}

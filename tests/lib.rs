@@ -12,6 +12,7 @@
 mod alternatives;
 mod changes;
 mod corpus;
+mod diff;
 mod explain;
 mod properties;
 mod public_api;

@@ -10,7 +10,9 @@
     reason = "a failure ends the process; boxing it would buy nothing"
 )]
 
+mod diff;
 mod human;
+mod impact;
 mod ndjson;
 
 use std::io::Read;
@@ -93,6 +95,22 @@ enum Command {
         #[arg(value_name = "NEW")]
         new: PathBuf,
     },
+    /// Print the structural diff of two rule sets, each change classified stricter, looser
+    /// or neutral (exit 0 whatever changed).
+    Diff {
+        /// The older rules: a rule file or a directory of `*.toml` files.
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+        /// The newer rules: a rule file or a directory of `*.toml` files.
+        #[arg(value_name = "NEW")]
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Compare two rule sets over a corpus of snapshots (NDJSON): who gains or loses each
+    /// capability and operation, and which requirements become (or stop being) outstanding.
+    Impact(impact::ImpactArgs),
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +299,11 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             println!("{}", wire::changes_to_json(&events));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff { old, new, format } => {
+            diff::run(&old, &new, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Impact(args) => impact::run(&args),
     }
 }
 

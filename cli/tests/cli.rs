@@ -660,3 +660,395 @@ fn eval_ndjson_streams_its_output_before_the_input_ends() {
         format!("capgate: {LINES} snapshots, {LINES} evaluated, 0 malformed\n")
     );
 }
+
+#[test]
+fn diff_prints_each_rule_change_classified() {
+    let dir = temp_dir("diff");
+    std::fs::copy(
+        root().join("rules/coinbase-customers.toml"),
+        dir.join("coinbase-customers.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("rules/examples/platform-policy.toml"),
+        dir.join("platform-policy.toml"),
+    )
+    .unwrap();
+    let new = dir.to_str().unwrap();
+
+    let output = run(&["diff", "rules/coinbase-customers.toml", new], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty());
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 9, "{stdout}");
+    assert!(lines.contains(&"stricter  capability tradeCrypto: requirement added: employerName"));
+    assert!(lines.contains(&"neutral   requirement passportNumber: added"));
+    assert_eq!(lines[8], "8 change(s): 3 stricter, 0 looser, 5 neutral");
+
+    // JSON: the wire contract, the same as the library's.
+    let output = run(
+        &[
+            "diff",
+            "--format",
+            "json",
+            "rules/coinbase-customers.toml",
+            new,
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let policy =
+        std::fs::read_to_string(root().join("rules/examples/platform-policy.toml")).unwrap();
+    let builtin = capgate::Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES);
+    let expected = capgate::wire::diff_json(
+        &[builtin],
+        &[
+            builtin,
+            capgate::Source::new("platform-policy.toml", &policy),
+        ],
+    )
+    .unwrap();
+    assert_eq!(text(&output.stdout), format!("{expected}\n"));
+
+    // The same rules: no changes, exit 0.
+    let output = run(&["diff", "rules", "rules/coinbase-customers.toml"], b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "no changes\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn diff_bad_input_exits_2_with_nothing_on_stdout() {
+    let output = run(&["diff", "rules/nope.toml", "rules"], b"");
+    assert_bad_input(&output, "rules/nope.toml");
+    let dir = temp_dir("diff-broken");
+    std::fs::write(
+        dir.join("broken.toml"),
+        "[capabilities.x]\nrequirments = []\n",
+    )
+    .unwrap();
+    let output = run(
+        &["diff", "--format", "json", "rules", dir.to_str().unwrap()],
+        b"",
+    );
+    assert_bad_input(&output, "CG102");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A temp directory holding the default rules plus the example platform policy, which adds
+/// requirements to `tradeCrypto`: `--from rules --to` it makes trading stricter.
+fn stricter_rules(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    for file in [
+        "rules/coinbase-customers.toml",
+        "rules/examples/platform-policy.toml",
+    ] {
+        let from = root().join(file);
+        std::fs::copy(&from, dir.join(from.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// The provider example with `tradeCrypto` active and nothing outstanding, as customer `id`.
+fn trading_snapshot(id: &str) -> String {
+    let text = std::fs::read_to_string(root().join("examples/provider.json")).unwrap();
+    let mut snapshot: serde_json::Value = serde_json::from_str(&text).unwrap();
+    snapshot["customerId"] = id.into();
+    snapshot["capabilities"]["tradeCrypto"]["status"] = "active".into();
+    snapshot["requirements"] = serde_json::json!({});
+    snapshot.to_string()
+}
+
+/// The snapshot of a `tests/corpus/eval` case, on one line.
+fn corpus_case(name: &str) -> String {
+    let text = std::fs::read_to_string(root().join("tests/corpus/eval").join(name)).unwrap();
+    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    case["snapshot"].to_string()
+}
+
+/// Runs `impact` over `lines` (written to a temp file) with `args` before the corpus.
+#[track_caller]
+fn impact(name: &str, args: &[&str], lines: &[String]) -> (Output, PathBuf) {
+    let dir = temp_dir(name);
+    let corpus = dir.join("corpus.ndjson");
+    std::fs::write(&corpus, lines.join("\n") + "\n").unwrap();
+    let mut all = vec!["impact", "--at", AT];
+    all.extend_from_slice(args);
+    all.push(corpus.to_str().unwrap());
+    (run(&all, b""), corpus)
+}
+
+#[test]
+fn impact_counts_who_loses_a_capability_under_a_stricter_policy() {
+    let stricter = stricter_rules("impact-stricter");
+    let lines = [
+        trading_snapshot("customer_a"),
+        corpus_case("01-empty-draft.json"),
+        ndjson_snapshot(1),
+        trading_snapshot("customer_b"),
+    ];
+    let to = stricter.to_str().unwrap();
+    let (output, _) = impact(
+        "impact-counts",
+        &["--from", "rules", "--to", to, "--format", "json"],
+        &lines,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["capabilities"],
+        serde_json::json!({"tradeCrypto": {"gained": 0, "lost": 2, "examplesGained": [], "examplesLost": ["customer_a", "customer_b"]}})
+    );
+    assert_eq!(report["operations"]["placeCryptoTrade"]["lost"], 2);
+    for key in ["bitLicenseDisclosure", "employerName", "passportNumber"] {
+        assert_eq!(
+            report["requirements"][key],
+            serde_json::json!({"newlyOutstanding": 2, "noLongerOutstanding": 0, "examples": ["customer_a", "customer_b"]}),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        (
+            &report["snapshots"],
+            &report["evaluated"],
+            &report["malformed"]
+        ),
+        (&4.into(), &4.into(), &0.into())
+    );
+
+    // The human table, and the reverse change, which gains what the policy took.
+    let (output, _) = impact("impact-human", &["--from", "rules", "--to", to], &lines);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("tradeCrypto       0     2  lost: customer_a, customer_b\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("snapshots  4\nevaluated  4\nmalformed  0\n"),
+        "{stdout}"
+    );
+    let (output, _) = impact(
+        "impact-reverse",
+        &["--from", to, "--to", "rules", "--format", "json"],
+        &lines,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["capabilities"]["tradeCrypto"]["gained"], 2);
+    assert_eq!(
+        report["requirements"]["passportNumber"]["noLongerOutstanding"],
+        2
+    );
+}
+
+#[test]
+fn impact_of_identical_rules_is_empty() {
+    let lines = [
+        trading_snapshot("customer_a"),
+        corpus_case("02-minimal-create.json"),
+        ndjson_snapshot(2),
+    ];
+    let args = ["--from", "rules", "--to", "rules/coinbase-customers.toml"];
+    let (output, _) = impact("impact-same-human", &args, &lines);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "capabilities: no change\n\noperations: no change\n\nrequirements: no change\n\n\
+         snapshots  3\nevaluated  3\nmalformed  0\n"
+    );
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let (output, _) = impact("impact-same-json", &json_args, &lines);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"snapshots": 3, "evaluated": 3, "malformed": 0,
+                           "capabilities": {}, "operations": {}, "requirements": {}})
+    );
+}
+
+#[test]
+fn impact_reports_a_malformed_line_with_its_number_and_goes_on() {
+    let stricter = stricter_rules("impact-malformed-rules");
+    let lines = [
+        trading_snapshot("customer_a"),
+        String::new(),
+        "{not json".to_owned(),
+        trading_snapshot("customer_b"),
+    ];
+    let to = stricter.to_str().unwrap();
+    let (output, corpus) = impact(
+        "impact-malformed",
+        &["--from", "rules", "--to", to, "--format", "json"],
+        &lines,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{}:3: CG201: ", corpus.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":2:"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (
+            &report["snapshots"],
+            &report["evaluated"],
+            &report["malformed"]
+        ),
+        (&3.into(), &2.into(), &1.into())
+    );
+    assert_eq!(report["capabilities"]["tradeCrypto"]["lost"], 2);
+}
+
+#[test]
+fn impact_json_has_the_documented_keys_and_is_deterministic() {
+    let stricter = stricter_rules("impact-keys-rules");
+    let lines: Vec<String> = (0..12)
+        .map(|n| trading_snapshot(&format!("customer_{n}")))
+        .chain([corpus_case("01-empty-draft.json")])
+        .collect();
+    let to = stricter.to_str().unwrap();
+    let args = ["--from", "rules", "--to", to, "--format", "json"];
+    let (first, _) = impact("impact-keys", &args, &lines);
+    let (second, _) = impact("impact-keys", &args, &lines);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(first.stdout, second.stdout);
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let keys: Vec<&String> = report.as_object().unwrap().keys().collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(
+        sorted,
+        [
+            "capabilities",
+            "evaluated",
+            "malformed",
+            "operations",
+            "requirements",
+            "snapshots"
+        ]
+    );
+    let trade = &report["capabilities"]["tradeCrypto"];
+    let mut trade_keys: Vec<&String> = trade.as_object().unwrap().keys().collect();
+    trade_keys.sort();
+    assert_eq!(
+        trade_keys,
+        ["examplesGained", "examplesLost", "gained", "lost"]
+    );
+    assert_eq!(trade["lost"], 12);
+    assert_eq!(
+        trade["examplesLost"],
+        serde_json::json!(["customer_0", "customer_1", "customer_2"])
+    );
+    let mut requirement_keys: Vec<&String> = report["requirements"]["passportNumber"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    requirement_keys.sort();
+    assert_eq!(
+        requirement_keys,
+        ["examples", "newlyOutstanding", "noLongerOutstanding"]
+    );
+    let (human_first, _) = impact("impact-keys", &args[..4], &lines);
+    let (human_second, _) = impact("impact-keys", &args[..4], &lines);
+    assert_eq!(human_first.stdout, human_second.stdout);
+}
+
+#[test]
+fn impact_streams_a_large_corpus_across_chunks() {
+    const LINES: usize = 20_000;
+    let stricter = stricter_rules("impact-large-rules");
+    let mut corpus = String::new();
+    for n in 0..LINES {
+        let line = serde_json::json!({
+            "customerId": format!("c{n}"),
+            "capabilities": {"tradeCrypto": {"requested": true, "status": "active"}},
+            "requirements": {}
+        });
+        corpus.push_str(&line.to_string());
+        corpus.push('\n');
+    }
+    let to = stricter.to_str().unwrap();
+    let output = run(
+        &[
+            "impact", "--at", AT, "--from", "rules", "--to", to, "--format", "json", "-",
+        ],
+        corpus.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["snapshots"], LINES);
+    assert_eq!(report["evaluated"], LINES);
+    assert_eq!(
+        report["requirements"]["passportNumber"],
+        serde_json::json!({"newlyOutstanding": LINES, "noLongerOutstanding": 0, "examples": ["c0", "c1", "c2"]})
+    );
+    assert_eq!(
+        text(&output.stderr),
+        format!("capgate: {LINES} snapshots, {LINES} evaluated, 0 malformed\n")
+    );
+}
+
+#[test]
+fn impact_bad_input_exits_2_with_nothing_on_stdout() {
+    let lines = [ndjson_snapshot(1)];
+    let args = ["--from", "rules", "--to", "rules"];
+    let (output, corpus) = impact("impact-bad", &args, &lines);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let corpus = corpus.to_str().unwrap();
+    let output = run(
+        &[
+            "impact",
+            "--from",
+            "rules",
+            "--to",
+            "rules",
+            "--at",
+            "yesterday",
+            corpus,
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "CG302");
+    let output = run(
+        &[
+            "impact",
+            "--from",
+            "rules",
+            "--to",
+            "no/such/rules.toml",
+            corpus,
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "no/such/rules.toml");
+    let output = run(
+        &[
+            "impact",
+            "--from",
+            "rules",
+            "--to",
+            "rules",
+            "no/such/corpus.ndjson",
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "no/such/corpus.ndjson");
+    let broken = temp_dir("impact-broken-rules");
+    std::fs::write(broken.join("broken.toml"), "[ruleset\n").unwrap();
+    let output = run(
+        &[
+            "impact",
+            "--from",
+            "rules",
+            "--to",
+            broken.to_str().unwrap(),
+            corpus,
+        ],
+        b"",
+    );
+    assert_bad_input(&output, "CG101");
+}

@@ -1,0 +1,53 @@
+//! `capgate diff OLD NEW`: the structural diff of two rulesets.
+
+use std::path::Path;
+
+use capgate::wire::{self, WireError};
+use capgate::{ChangeClass, RuleDiff, Source};
+
+use crate::{Failure, Format};
+
+/// Loads the rules at `old` and `new` (each a file or a directory of `*.toml` files) and
+/// prints their diff. Changes are not an error: the exit code is 0.
+pub(crate) fn run(old: &Path, new: &Path, format: Format) -> Result<(), Failure> {
+    let old = load(old)?;
+    let new = load(new)?;
+    let diff = old.diff(&new);
+    match format {
+        Format::Json => println!("{}", wire::diff_to_json(&diff)),
+        Format::Human => print!("{}", human(&diff)),
+    }
+    Ok(())
+}
+
+fn load(path: &Path) -> Result<capgate::RuleSet, Failure> {
+    let mut texts = Vec::new();
+    for file in crate::expand(path)? {
+        let bytes = crate::read_file(&file)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Failure::Io(format!("{}: not valid UTF-8", file.display())))?;
+        texts.push((file.display().to_string(), text));
+    }
+    let sources: Vec<Source<'_>> = texts
+        .iter()
+        .map(|(name, text)| Source::new(name, text))
+        .collect();
+    wire::load(&sources).map_err(|err: WireError| Failure::Wire(err, None))
+}
+
+/// One line per change, then the summary.
+fn human(diff: &RuleDiff) -> String {
+    let mut lines: Vec<String> = diff.changes.iter().map(ToString::to_string).collect();
+    if diff.is_empty() {
+        lines.push("no changes".to_owned());
+    } else {
+        lines.push(format!(
+            "{} change(s): {} stricter, {} looser, {} neutral",
+            diff.changes.len(),
+            diff.count(ChangeClass::Stricter),
+            diff.count(ChangeClass::Looser),
+            diff.count(ChangeClass::Neutral),
+        ));
+    }
+    lines.join("\n") + "\n"
+}
