@@ -343,15 +343,14 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
             progress.suspend(|| {
                 let mut diagnostics = stderr.lock();
                 for error in &malformed {
-                    let column = error
-                        .column
-                        .map(|column| format!(" (column {column})"))
-                        .unwrap_or_default();
-                    let _ = writeln!(
-                        diagnostics,
-                        "{name}:{}: {}: {}{column}",
-                        error.line, error.code, error.message
+                    let line = crate::ndjson::line_diagnostic(
+                        &name,
+                        error.line,
+                        error.code,
+                        &error.message,
+                        error.column,
                     );
+                    let _ = writeln!(diagnostics, "{line}");
                 }
             });
         }

@@ -184,14 +184,16 @@ fn evaluate_lines(
             }
             Err(error) => {
                 summary.malformed += 1;
-                let column = error
-                    .column
-                    .map(|column| format!(" (column {column})"))
-                    .unwrap_or_default();
                 let _ = writeln!(
                     diagnostics,
-                    "{name}:{}: {}: {}{column}",
-                    summary.lines, error.code, error.message
+                    "{}",
+                    line_diagnostic(
+                        name,
+                        summary.lines,
+                        error.code,
+                        &error.message,
+                        error.column
+                    )
                 );
                 writeln!(output, "{}", error_object(summary.lines, &error))
                     .map_err(StreamError::Write)?;
@@ -202,6 +204,20 @@ fn evaluate_lines(
 
 /// `{"line":N,"error":{"code":...,"message":...,"path":...,"column"?:...}}`, compact, with a
 /// fixed key order (built by hand: `serde_json`'s map order depends on its features).
+/// The stderr line for a malformed input line: `NAME:LINE: CODE: message (column C)`.
+pub(crate) fn line_diagnostic(
+    name: &str,
+    line: u64,
+    code: &str,
+    message: &str,
+    column: Option<usize>,
+) -> String {
+    let column = column
+        .map(|column| format!(" (column {column})"))
+        .unwrap_or_default();
+    format!("{name}:{line}: {code}: {message}{column}")
+}
+
 fn error_object(line: u64, error: &LineError) -> String {
     let mut json = format!(
         r#"{{"line":{line},"error":{{"code":{},"message":{},"path":{}"#,
