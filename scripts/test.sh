@@ -53,6 +53,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p capgate --no-deps --locked --quiet
 step "every target builds (benches, examples)"
 cargo build --workspace --all-targets --locked --quiet
 
+step "the default rules' own tests, at full coverage"
+cargo run -q --locked -p capgate-cli -- test --min-coverage 100 rules/tests >/dev/null
+
 step "the README's main command"
 cargo run -q --locked -p capgate-cli -- eval --at 2026-11-22T12:00:00Z --format human examples/provider.json >/dev/null
 

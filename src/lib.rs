@@ -12,6 +12,7 @@ mod evaluation;
 mod explain;
 mod json;
 mod ruleset;
+mod ruletest;
 mod snapshot;
 mod time;
 pub mod wire;
@@ -31,5 +32,6 @@ pub use crate::explain::{
 pub use crate::ruleset::{
     BUILTIN_RULES, BUILTIN_RULES_NAME, MAX_CAPABILITIES, Resolver, RuleSet, Source,
 };
+pub use crate::ruletest::{Coverage, CoverageItem, RuleTestReport, RuleTestResult};
 pub use crate::snapshot::Snapshot;
 pub use crate::time::{Timestamp, TimestampError};

@@ -287,6 +287,30 @@ impl RuleSet {
         crate::explain::explain(self, snapshot, target, at)
     }
 
+    /// Runs rule test files (TOML: `[[test]]` with `name`, `snapshot` (JSON text), `at`,
+    /// `operation`, and `[test.expect]`) against these rules, with coverage.
+    ///
+    /// # Errors
+    ///
+    /// Every problem in the test files, located (`CG1xx`), like rule files.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let tests = "[[test]]\nname = \"nothing requested\"\nsnapshot = '{}'\n[test.expect]\nallowed = []\n";
+    /// let report = capgate::RuleSet::builtin().run_tests(&[capgate::Source::new("t.toml", tests)])?;
+    /// assert!(report.passed());
+    /// let broken = capgate::RuleSet::builtin().run_tests(&[capgate::Source::new("t.toml", "[[test]]\nnmae = 1\n")]);
+    /// assert_eq!(broken.unwrap_err().errors()[0].code().as_str(), "CG104");
+    /// # Ok::<(), capgate::LoadErrors>(())
+    /// ```
+    pub fn run_tests(
+        &self,
+        sources: &[Source<'_>],
+    ) -> Result<crate::ruletest::RuleTestReport, LoadErrors> {
+        crate::ruletest::run(self, sources)
+    }
+
     /// The ruleset id (from `[ruleset] id`; ids of combined sources are joined with `+`).
     ///
     /// # Example

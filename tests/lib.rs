@@ -16,3 +16,4 @@ mod diff;
 mod explain;
 mod properties;
 mod public_api;
+mod ruletest;

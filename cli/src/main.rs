@@ -14,6 +14,7 @@ mod diff;
 mod human;
 mod impact;
 mod ndjson;
+mod ruletest;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,8 @@ enum Command {
         input: InputArgs,
     },
     /// Validate rule files and print every problem as `file:line:col: code: message`.
+    /// Run rule test files against the rules, with coverage (exit 1 on a failure or low coverage).
+    Test(ruletest::TestArgs),
     Lint {
         #[command(flatten)]
         rules: RulesArgs,
@@ -247,6 +250,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Test(args) => ruletest::run(&args),
         Command::Lint { rules, format } => {
             let texts = read_sources(&rules)?;
             let sources: Vec<Source<'_>> = texts

@@ -1056,3 +1056,57 @@ fn impact_bad_input_exits_2_with_nothing_on_stdout() {
     );
     assert_bad_input(&output, "CG101");
 }
+
+#[test]
+fn test_runs_rule_tests_with_coverage() {
+    let dir = temp_dir("ruletest");
+    let tests = dir.join("tests.toml");
+    std::fs::write(
+        &tests,
+        r#"
+[[test]]
+name = "nothing requested"
+snapshot = '{}'
+[test.expect]
+allowed = []
+
+[[test]]
+name = "a wrong expectation"
+snapshot = '{"capabilities": {"custodyFiat": {"requested": true}}}'
+operation = "createFiatDepositDestination"
+[test.expect]
+capabilities = { custodyFiat = "active" }
+requirements = { fullSsn = "met" }
+decision = "allowed"
+"#,
+    )
+    .unwrap();
+    let output = run(&["test", tests.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("ok    nothing requested"), "{stdout}");
+    assert!(stdout.contains("FAIL  a wrong expectation"), "{stdout}");
+    assert!(
+        stdout.contains(r#"capabilities.custodyFiat: expected "active", got "pending""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"requirements.fullSsn: expected "met", got "due""#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"decision: expected "allowed", got "customer_not_authorized""#),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    assert!(stdout.contains("coverage: "), "{stdout}");
+
+    let output = run(&["test", "--format", "json", tests.to_str().unwrap()], b"");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["results"][1]["passed"], false);
+    assert!(report["coverage"]["percent"].as_f64().unwrap() < 100.0);
+
+    std::fs::write(&tests, "[[test]]\nnmae = \"x\"\nsnapshot = '{}'\n").unwrap();
+    let output = run(&["test", tests.to_str().unwrap()], b"");
+    assert_bad_input(&output, "CG102");
+}

@@ -9,7 +9,7 @@
 //! only when no source has one: a recovered syntax tree can miss whole tables, and the
 //! structural and reference errors it would cause are noise.
 
-mod reader;
+pub(crate) mod reader;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
