@@ -13,6 +13,7 @@ mod explain;
 mod json;
 mod ruleset;
 mod ruletest;
+mod schema;
 mod snapshot;
 mod time;
 pub mod wire;
@@ -33,5 +34,6 @@ pub use crate::ruleset::{
     BUILTIN_RULES, BUILTIN_RULES_NAME, MAX_CAPABILITIES, Resolver, RuleSet, Source,
 };
 pub use crate::ruletest::{Coverage, CoverageItem, RuleTestReport, RuleTestResult};
+pub use crate::schema::rule_file_schema;
 pub use crate::snapshot::Snapshot;
 pub use crate::time::{Timestamp, TimestampError};

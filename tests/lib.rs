@@ -17,3 +17,4 @@ mod explain;
 mod properties;
 mod public_api;
 mod ruletest;
+mod schema;
