@@ -1110,3 +1110,116 @@ decision = "allowed"
     let output = run(&["test", tests.to_str().unwrap()], b"");
     assert_bad_input(&output, "CG102");
 }
+
+/// Every snapshot of the evaluation corpus, one per line, plus provider-active traders.
+fn corpus_lines() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("tests/corpus/eval"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut lines: Vec<String> = names.iter().map(|name| corpus_case(name)).collect();
+    lines.push(trading_snapshot("customer_trader_1"));
+    lines.push(trading_snapshot("customer_trader_2"));
+    lines
+}
+
+#[test]
+fn impact_counts_equal_the_per_snapshot_differences() {
+    let stricter = stricter_rules("impact-property");
+    let lines = corpus_lines();
+    let (output, _) = impact(
+        "impact-property-run",
+        &[
+            "--from",
+            "rules",
+            "--to",
+            stricter.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &lines,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    // The same counts, computed one snapshot at a time with the library.
+    let policy =
+        std::fs::read_to_string(root().join("rules/examples/platform-policy.toml")).unwrap();
+    let old = capgate::RuleSet::builtin();
+    let new = capgate::RuleSet::from_sources(&[
+        capgate::Source::new(capgate::BUILTIN_RULES_NAME, capgate::BUILTIN_RULES),
+        capgate::Source::new("policy.toml", &policy),
+    ])
+    .unwrap();
+    let at = capgate::Timestamp::parse(AT).unwrap();
+    let mut expected_capabilities: std::collections::BTreeMap<String, (u64, u64)> =
+        std::collections::BTreeMap::new();
+    let mut expected_requirements: std::collections::BTreeMap<String, (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for line in &lines {
+        let snapshot = capgate::Snapshot::from_json(line).unwrap();
+        let (before, after) = (old.evaluate(&snapshot, at), new.evaluate(&snapshot, at));
+        for name in new.capability_names() {
+            let (was, is) = (
+                before.allowed.iter().any(|a| a == name),
+                after.allowed.iter().any(|a| a == name),
+            );
+            let entry = expected_capabilities.entry(name.to_owned()).or_default();
+            entry.0 += u64::from(!was && is);
+            entry.1 += u64::from(was && !is);
+        }
+        let mut keys: Vec<&String> = before
+            .requirements
+            .keys()
+            .chain(after.requirements.keys())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let (was, is) = (
+                before.requirements.contains_key(key),
+                after.requirements.contains_key(key),
+            );
+            if was != is {
+                let entry = expected_requirements.entry(key.clone()).or_default();
+                if is { entry.0 += 1 } else { entry.1 += 1 }
+            }
+        }
+    }
+    for (name, (gained, lost)) in &expected_capabilities {
+        let reported = &report["capabilities"][name];
+        assert_eq!(
+            reported["gained"].as_u64().unwrap_or(0),
+            *gained,
+            "{name} gained"
+        );
+        assert_eq!(reported["lost"].as_u64().unwrap_or(0), *lost, "{name} lost");
+    }
+    for (key, (newly, no_longer)) in &expected_requirements {
+        let reported = &report["requirements"][key];
+        assert_eq!(
+            reported["newlyOutstanding"].as_u64().unwrap_or(0),
+            *newly,
+            "{key} newly outstanding"
+        );
+        assert_eq!(
+            reported["noLongerOutstanding"].as_u64().unwrap_or(0),
+            *no_longer,
+            "{key} no longer outstanding"
+        );
+    }
+    assert_eq!(report["snapshots"], lines.len());
+    assert!(
+        expected_capabilities.values().any(|(_, lost)| *lost > 0),
+        "the corpus exercises a loss"
+    );
+
+    // The human table over the corpus, as a reviewable snapshot.
+    let (human, _) = impact(
+        "impact-property-human",
+        &["--from", "rules", "--to", stricter.to_str().unwrap()],
+        &lines,
+    );
+    insta::assert_snapshot!(text(&human.stdout));
+}
