@@ -948,3 +948,76 @@ struct WireDiffSummary {
     looser: usize,
     neutral: usize,
 }
+
+/// A rule test report as pretty-printed JSON: `{"results": [{name, location, passed,
+/// failures}], "coverage": {percent, items, covered, uncovered: [{kind, name, met, unmet}]}}`.
+///
+/// # Example
+///
+/// ```
+/// let tests = "[[test]]\nname = \"x\"\nsnapshot = '{}'\n";
+/// let report = capgate::RuleSet::builtin().run_tests(&[capgate::Source::new("t.toml", tests)])?;
+/// let json = capgate::wire::rule_tests_to_json(&report);
+/// assert!(json.contains(r#""passed": true"#));
+/// # Ok::<(), capgate::LoadErrors>(())
+/// ```
+pub fn rule_tests_to_json(report: &crate::ruletest::RuleTestReport) -> String {
+    let items = &report.coverage.items;
+    to_pretty(&WireRuleTests {
+        results: report
+            .results
+            .iter()
+            .map(|r| WireRuleTestResult {
+                name: &r.name,
+                location: &r.location,
+                passed: r.failures.is_empty(),
+                failures: &r.failures,
+            })
+            .collect(),
+        coverage: WireCoverage {
+            percent: report.coverage.percent(),
+            items: items.len(),
+            covered: items.iter().filter(|i| i.is_covered()).count(),
+            uncovered: items
+                .iter()
+                .filter(|i| !i.is_covered())
+                .map(|i| WireCoverageItem {
+                    kind: i.kind,
+                    name: &i.name,
+                    met: i.met,
+                    unmet: i.unmet,
+                })
+                .collect(),
+        },
+    })
+}
+
+#[derive(Serialize)]
+struct WireRuleTests<'a> {
+    results: Vec<WireRuleTestResult<'a>>,
+    coverage: WireCoverage<'a>,
+}
+
+#[derive(Serialize)]
+struct WireRuleTestResult<'a> {
+    name: &'a str,
+    location: &'a str,
+    passed: bool,
+    failures: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireCoverage<'a> {
+    percent: f64,
+    items: usize,
+    covered: usize,
+    uncovered: Vec<WireCoverageItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireCoverageItem<'a> {
+    kind: &'static str,
+    name: &'a str,
+    met: bool,
+    unmet: bool,
+}

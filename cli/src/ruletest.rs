@@ -106,28 +106,5 @@ fn human(report: &RuleTestReport, min_coverage: Option<f64>) -> String {
 }
 
 fn json(report: &RuleTestReport) -> String {
-    let results: Vec<serde_json::Value> = report
-        .results
-        .iter()
-        .map(|r| serde_json::json!({"name": r.name, "location": r.location, "passed": r.failures.is_empty(), "failures": r.failures}))
-        .collect();
-    let uncovered: Vec<serde_json::Value> = report
-        .coverage
-        .items
-        .iter()
-        .filter(|i| !i.is_covered())
-        .map(
-            |i| serde_json::json!({"kind": i.kind, "name": i.name, "met": i.met, "unmet": i.unmet}),
-        )
-        .collect();
-    let value = serde_json::json!({
-        "results": results,
-        "coverage": {
-            "percent": report.coverage.percent(),
-            "items": report.coverage.items.len(),
-            "covered": report.coverage.items.iter().filter(|i| i.is_covered()).count(),
-            "uncovered": uncovered,
-        },
-    });
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    capgate::wire::rule_tests_to_json(report)
 }
