@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use capgate::wire::{self, WireError};
-use capgate::{ChangeClass, RuleDiff, Source};
+use capgate::{ChangeClass, RuleDiff};
 
 use crate::{Failure, Format};
 
@@ -21,18 +21,8 @@ pub(crate) fn run(old: &Path, new: &Path, format: Format) -> Result<(), Failure>
 }
 
 fn load(path: &Path) -> Result<capgate::RuleSet, Failure> {
-    let mut texts = Vec::new();
-    for file in crate::expand(path)? {
-        let bytes = crate::read_file(&file)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Failure::Io(format!("{}: not valid UTF-8", file.display())))?;
-        texts.push((file.display().to_string(), text));
-    }
-    let sources: Vec<Source<'_>> = texts
-        .iter()
-        .map(|(name, text)| Source::new(name, text))
-        .collect();
-    wire::load(&sources).map_err(|err: WireError| Failure::Wire(err, None))
+    let texts = crate::read_texts([path])?;
+    wire::load(&crate::as_sources(&texts)).map_err(|err: WireError| Failure::Wire(err, None))
 }
 
 /// One line per change, then the summary.

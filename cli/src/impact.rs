@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -279,7 +279,7 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
         at,
         operations,
     };
-    let (name, mut reader) = open(&args.corpus)?;
+    let (name, mut reader) = crate::ndjson::open(Some(&args.corpus))?;
 
     #[expect(
         clippy::disallowed_methods,
@@ -384,26 +384,6 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// The corpus's display name and a buffered reader over it (standard input for `-`).
-fn open(path: &Path) -> Result<(String, Box<dyn BufRead>), Failure> {
-    if path == Path::new("-") {
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "the CLI reads snapshots from stdin"
-        )]
-        let stdin = io::stdin();
-        return Ok(("<stdin>".to_owned(), Box::new(BufReader::new(stdin.lock()))));
-    }
-    #[expect(
-        clippy::disallowed_methods,
-        clippy::disallowed_types,
-        reason = "the CLI reads the file it is given"
-    )]
-    let file = std::fs::File::open(path)
-        .map_err(|err| Failure::Io(format!("{}: {err}", path.display())))?;
-    Ok((path.display().to_string(), Box::new(BufReader::new(file))))
 }
 
 /// The JSON report. Keys are inserted in sorted order, so the output is sorted whatever

@@ -253,10 +253,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Test(args) => ruletest::run(&args),
         Command::Lint { rules, format } => {
             let texts = read_sources(&rules)?;
-            let sources: Vec<Source<'_>> = texts
-                .iter()
-                .map(|(name, text)| Source::new(name, text))
-                .collect();
+            let sources = as_sources(&texts);
             let problems = RuleSet::lint(&sources);
             if problems.is_empty() {
                 match format {
@@ -348,10 +345,7 @@ fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
         return Ok(RuleSet::builtin());
     }
     let texts = read_sources(args)?;
-    let sources: Vec<Source<'_>> = texts
-        .iter()
-        .map(|(name, text)| Source::new(name, text))
-        .collect();
+    let sources = as_sources(&texts);
     wire::load(&sources).map_err(|err| Failure::Wire(err, None))
 }
 
@@ -364,15 +358,31 @@ fn read_sources(args: &RulesArgs) -> Result<Vec<(String, String)>, Failure> {
             capgate::BUILTIN_RULES.to_owned(),
         ));
     }
-    for path in args.rules.iter().chain(&args.policy) {
-        for file in expand(path)? {
-            let bytes = read_file(&file)?;
-            let text = String::from_utf8(bytes)
+    texts.extend(read_texts(args.rules.iter().chain(&args.policy))?);
+    Ok(texts)
+}
+
+/// `(name, text)` of every file named by `paths` (files, or directories of `*.toml`).
+fn read_texts<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut texts = Vec::new();
+    for path in paths {
+        for file in expand(path.as_ref())? {
+            let text = String::from_utf8(read_file(&file)?)
                 .map_err(|_| Failure::Io(format!("{}: not valid UTF-8", file.display())))?;
             texts.push((file.display().to_string(), text));
         }
     }
     Ok(texts)
+}
+
+/// Borrows `(name, text)` pairs as sources.
+fn as_sources(texts: &[(String, String)]) -> Vec<Source<'_>> {
+    texts
+        .iter()
+        .map(|(name, text)| Source::new(name, text))
+        .collect()
 }
 
 /// A file, or the `*.toml` files directly in a directory, sorted by name.

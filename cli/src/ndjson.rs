@@ -111,7 +111,7 @@ pub(crate) fn eval(rules: &RuleSet, input: &InputArgs) -> Result<ExitCode, Failu
 }
 
 /// The input's display name and a buffered reader over it (standard input for `-` or none).
-fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), Failure> {
+pub(crate) fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), Failure> {
     match file {
         Some(path) if path != Path::new("-") => {
             #[expect(

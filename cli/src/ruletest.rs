@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use capgate::RuleTestReport;
 use capgate::wire::WireError;
-use capgate::{RuleTestReport, Source};
 use clap::Args;
 
-use crate::{Failure, Format, RulesArgs, expand, load_rules, read_file};
+use crate::{Failure, Format, RulesArgs, as_sources, load_rules, read_texts};
 
 /// Arguments of `capgate test`.
 #[derive(Debug, Args)]
@@ -30,18 +30,8 @@ pub(crate) struct TestArgs {
 /// otherwise, 2 on bad input.
 pub(crate) fn run(args: &TestArgs) -> Result<ExitCode, Failure> {
     let rules = load_rules(&args.rules)?;
-    let mut texts = Vec::new();
-    for path in &args.tests {
-        for file in expand(path)? {
-            let text = String::from_utf8(read_file(&file)?)
-                .map_err(|_| Failure::Io(format!("{}: not valid UTF-8", file.display())))?;
-            texts.push((file.display().to_string(), text));
-        }
-    }
-    let sources: Vec<Source<'_>> = texts
-        .iter()
-        .map(|(name, text)| Source::new(name, text))
-        .collect();
+    let texts = read_texts(&args.tests)?;
+    let sources = as_sources(&texts);
     let report = rules
         .run_tests(&sources)
         .map_err(|errors| Failure::Wire(WireError::from(&errors), None))?;
