@@ -236,6 +236,43 @@ impl Engine {
     }
 }
 
+/// Rule-authoring methods, only in the `capgate/authoring` module (feature `authoring`): rule
+/// editors need them, the customer-facing runtime module does not ship them.
+#[cfg(feature = "authoring")]
+#[wasm_bindgen]
+impl Engine {
+    /// The structural diff from these rules to `newer`: every requirement, check, deadline
+    /// and ToS version added, removed or changed, each classed `stricter`, `looser` or
+    /// `neutral`. Exactly the JSON `capgate diff --format json` prints.
+    #[wasm_bindgen(unchecked_return_type = "RuleDiff")]
+    pub fn diff(&self, newer: &Engine) -> Result<JsValue, JsValue> {
+        parse_json(&wire::diff_to_json(&self.rules.diff(&newer.rules)))
+    }
+
+    /// Runs rule test files (`[{name, text}, ...]`, the TOML format of `capgate test`) against
+    /// these rules, with coverage. Exactly the JSON `capgate test --format json` prints.
+    ///
+    /// # Errors
+    ///
+    /// Throws when a test file does not load (`CG1xx`, located like a rule file).
+    #[wasm_bindgen(js_name = "runTests", unchecked_return_type = "RuleTestReport")]
+    pub fn run_tests(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let owned = read_sources(sources)?;
+        let sources: Vec<Source<'_>> = owned
+            .iter()
+            .map(|(name, text)| Source::new(name, text))
+            .collect();
+        let report = self
+            .rules
+            .run_tests(&sources)
+            .map_err(|errors| to_js_error(&WireError::from(&errors)))?;
+        parse_json(&wire::rule_tests_to_json(&report))
+    }
+}
+
 impl Engine {
     fn evaluate_text(&self, snapshot: &JsValue, at: &JsValue) -> Result<String, JsValue> {
         let text = snapshot_text(snapshot)?;

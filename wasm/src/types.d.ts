@@ -201,3 +201,43 @@ export interface RequirementChangedEvent {
  * `eventType`. No `eventId` or `timestamp`: the host adds its own envelope.
  */
 export type ChangeEvent = CapabilityChangedEvent | RequirementChangedEvent;
+
+/** Whether a rule change makes things harder for customers, easier, or neither. */
+export type ChangeClass = "stricter" | "looser" | "neutral";
+
+/** One change between two rulesets (`Engine.diff`). */
+export interface RuleChange {
+  subject: "capability" | "operation" | "requirement" | "context";
+  name: string;
+  change: string;
+  detail: string;
+  class: ChangeClass;
+}
+
+/** The result of `Engine.diff`: exactly the JSON `capgate diff --format json` prints. */
+export interface RuleDiff {
+  changes: RuleChange[];
+  summary: Record<ChangeClass, number>;
+}
+
+/** One rule test's outcome (`Engine.runTests`). */
+export interface RuleTestResult {
+  name: string;
+  location: string;
+  passed: boolean;
+  failures: string[];
+}
+
+/** A ruleset item no test exercised both ways (as far as it can be). */
+export interface CoverageGap {
+  kind: "capability" | "operation" | "requirement" | "check" | "context" | "alternative";
+  name: string;
+  met: boolean;
+  unmet: boolean;
+}
+
+/** The result of `Engine.runTests`: exactly the JSON `capgate test --format json` prints. */
+export interface RuleTestReport {
+  results: RuleTestResult[];
+  coverage: { percent: number; items: number; covered: number; uncovered: CoverageGap[] };
+}
