@@ -1,4 +1,4 @@
-// Node entry point: loads the one shared .wasm synchronously, so `import { Engine } from
+// Node entry point: loads the runtime .wasm (shared by browsers and Node) synchronously, so `import { Engine } from
 // "capgate"` is ready to use without an `await init()`.
 import { readFileSync } from "node:fs";
 import { initSync } from "./capgate.js";
