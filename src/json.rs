@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
+use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{ErrorCode, SnapshotError};
@@ -17,7 +18,9 @@ pub(crate) enum Json {
     Null,
     Bool(bool),
     Number(f64),
-    String(String),
+    /// Strings of up to 24 bytes (most keys and values of a snapshot) are stored inline,
+    /// without an allocation.
+    String(CompactString),
     Array(Vec<Json>),
     Object(JsonObject),
 }
@@ -27,11 +30,20 @@ pub(crate) enum Json {
 /// A sorted vector rather than a map: one allocation per object, binary-search lookups.
 #[derive(Clone, PartialEq, Default)]
 pub(crate) struct JsonObject {
-    entries: Vec<(String, Json)>,
+    entries: Vec<(CompactString, Json)>,
 }
 
 impl JsonObject {
     pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        // Snapshot objects are small: comparing lengths first rejects most keys without
+        // touching their bytes, which beats a binary search's ordered comparisons.
+        if self.entries.len() <= 32 {
+            return self
+                .entries
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+                .map(|(_, value)| value);
+        }
         let idx = self
             .entries
             .binary_search_by(|(k, _)| k.as_str().cmp(key))
@@ -39,8 +51,10 @@ impl JsonObject {
         self.entries.get(idx).map(|(_, value)| value)
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &Json)> {
-        self.entries.iter().map(|(key, value)| (key, value))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.entries
+            .iter()
+            .map(|(key, value)| (key.as_str(), value))
     }
 
     pub(crate) fn values(&self) -> impl Iterator<Item = &Json> {
@@ -218,11 +232,7 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Json, E> {
-        Ok(Json::String(value.to_owned()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Json, E> {
-        Ok(Json::String(value))
+        Ok(Json::String(CompactString::new(value)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
@@ -241,8 +251,8 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries: Vec<(String, Json)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        let mut entries: Vec<(CompactString, Json)> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             let path = Path::Key(self.path, &key);
             let value = map.next_value_seed(JsonSeed {
                 path: &path,
@@ -263,6 +273,32 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
             return Err(de::Error::custom("duplicate key"));
         }
         Ok(Json::Object(JsonObject { entries }))
+    }
+}
+
+/// An object key, inline when short.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = CompactString;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<CompactString, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = CompactString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<CompactString, E> {
+        Ok(CompactString::new(value))
     }
 }
 

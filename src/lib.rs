@@ -11,6 +11,7 @@ mod eval;
 mod evaluation;
 mod explain;
 mod json;
+mod pattern;
 mod ruleset;
 mod ruletest;
 mod schema;

@@ -255,6 +255,45 @@ impl RuleSet {
         crate::eval::check(self, snapshot, operation, at)
     }
 
+    /// Whether `operation` may proceed, given this customer's evaluation under these rules:
+    /// exactly `check(snapshot, operation, evaluation.at)?.allowed`, without evaluating again
+    /// or building the denial. For batch work (`capgate impact`) and hot paths that already
+    /// hold the evaluation.
+    ///
+    /// `evaluation` must come from [`RuleSet::evaluate`] on these rules and `snapshot`.
+    ///
+    /// # Errors
+    ///
+    /// An operation the ruleset does not define (CG301); never an allow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use capgate::{RuleSet, Snapshot, Timestamp};
+    /// let rules = RuleSet::builtin();
+    /// let snapshot = Snapshot::from_json(r#"{"capabilities": {"custodyFiat": {"requested": true, "status": "active"}},
+    ///     "requirements": {}, "compliance": {"requesterIpAddress": "203.0.113.7"},
+    ///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}]}"#)?;
+    /// let evaluation = rules.evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+    /// assert!(rules.allows(&evaluation, &snapshot, "createFiatDepositDestination")?);
+    /// assert!(!rules.allows(&evaluation, &snapshot, "sendFiatTransfer")?); // transferFiat is not active
+    /// // The operation's request context counts too, as in `check`.
+    /// let no_ip = Snapshot::from_json(r#"{"capabilities": {"custodyFiat": {"requested": true, "status": "active"}}, "requirements": {},
+    ///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}]}"#)?;
+    /// let evaluation = rules.evaluate(&no_ip, Timestamp::parse("2026-11-22T00:00:00Z")?);
+    /// assert!(!rules.allows(&evaluation, &no_ip, "createFiatDepositDestination")?);
+    /// assert!(rules.allows(&evaluation, &snapshot, "teleport").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allows(
+        &self,
+        evaluation: &Evaluation,
+        snapshot: &Snapshot,
+        operation: &str,
+    ) -> Result<bool, CheckError> {
+        crate::eval::allows(self, evaluation, snapshot, operation)
+    }
+
     /// Explains why `target` (a capability or an operation) is or is not available at `at`:
     /// a tree from the target through its dependencies and requirements down to each check
     /// and the snapshot path it read, plus the unlock plan.
@@ -604,7 +643,7 @@ pub(crate) struct TosVersionDef {
 pub(crate) enum Check {
     NonEmpty,
     OneOf(Vec<String>),
-    Pattern(regex_lite::Regex),
+    Pattern(crate::pattern::Pattern),
     Length {
         min: Option<usize>,
         max: Option<usize>,

@@ -196,7 +196,7 @@ impl Snapshot {
                         ProviderCapabilityStatus::Unknown
                     }
                 });
-                capabilities.insert(name.clone(), SnapshotCapability { requested, status });
+                capabilities.insert(name.to_owned(), SnapshotCapability { requested, status });
             }
         }
 
@@ -207,7 +207,7 @@ impl Snapshot {
                 for (key, value) in map.iter() {
                     let path = format!("/requirements/{}", escape(key));
                     let requirement = parse_provider_requirement(value, &path, &mut warnings)?;
-                    requirements.insert(key.clone(), requirement);
+                    requirements.insert(key.to_owned(), requirement);
                 }
                 Some(requirements)
             }
@@ -485,7 +485,7 @@ fn string_array(
     let mut out = Vec::with_capacity(items.len());
     for (idx, item) in items.iter().enumerate() {
         match item {
-            Json::String(text) => out.push(text.clone()),
+            Json::String(text) => out.push(text.to_string()),
             other => {
                 return Err(type_error(
                     "a string",

@@ -424,6 +424,17 @@ proptest! {
     }
 
     #[test]
+    fn allows_agrees_with_check_on_every_operation(customer in customer()) {
+        let rules = RuleSet::builtin();
+        let snapshot = customer.snapshot();
+        let evaluation = rules.evaluate(&snapshot, customer.at());
+        for operation in rules.operation_names() {
+            let decision = rules.check(&snapshot, operation, customer.at()).unwrap();
+            prop_assert_eq!(rules.allows(&evaluation, &snapshot, operation).unwrap(), decision.allowed, "{}", operation);
+        }
+    }
+
+    #[test]
     fn allowed_capabilities_are_fail_closed(customer in customer()) {
         let (evaluation, _) = outputs(&RuleSet::builtin(), &customer);
         assert_fail_closed(&customer.to_json(), &evaluation);

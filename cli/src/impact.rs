@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use capgate::wire::WireError;
-use capgate::{RuleSet, Snapshot, Timestamp};
+use capgate::{Evaluation, RuleSet, Snapshot, Timestamp};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -204,12 +204,12 @@ impl Comparison<'_> {
             }
         }
         for operation in &self.operations {
-            let allowed = |rules: &RuleSet| {
+            let allowed = |rules: &RuleSet, evaluation: &Evaluation| {
                 rules
-                    .check(snapshot, operation, self.at)
-                    .is_ok_and(|decision| decision.allowed)
+                    .allows(evaluation, snapshot, operation)
+                    .unwrap_or(false)
             };
-            match (allowed(self.old), allowed(self.new)) {
+            match (allowed(self.old, &before), allowed(self.new, &after)) {
                 (false, true) => {
                     let change = into.operation(operation);
                     change.gained += 1;

@@ -157,6 +157,11 @@ enum Failure {
     Wire(WireError, Option<String>),
 }
 
+// mimalloc: batch work (`eval --ndjson`, `impact`) allocates many small, short-lived values
+// from every core; glibc's allocator spends a third of the time there, mimalloc a fraction.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Eval {

@@ -1,7 +1,8 @@
 //! `capgate eval --ndjson`: one evaluation per input line, streamed.
 //!
-//! The input is read line by line and every result is written as soon as it is computed, so
-//! memory stays flat however many lines come in. A malformed line becomes an error object on
+//! The input is read in chunks of lines, each chunk evaluated in parallel on every core and
+//! written in input order before the next is read, so memory stays flat however many lines
+//! come in. A malformed line becomes an error object on
 //! its output line (and a message on stderr), and the run goes on.
 
 use std::fmt::Write as _;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use capgate::RuleSet;
 use capgate::wire::{self, WireError};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::{Failure, InputArgs, evaluation_time};
@@ -134,7 +136,11 @@ pub(crate) fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), Fa
     }
 }
 
-/// The loop: one output line per non-blank input line, in order.
+/// Lines read (and evaluated in parallel) at a time: bounds memory whatever the input size.
+const CHUNK_LINES: usize = 4096;
+
+/// The loop: one output line per non-blank input line, in order. Lines are read in chunks of
+/// [`CHUNK_LINES`], each chunk is evaluated in parallel (rayon) and written in input order.
 fn evaluate_lines(
     rules: &RuleSet,
     at: &str,
@@ -144,62 +150,81 @@ fn evaluate_lines(
     diagnostics: &mut impl Write,
     summary: &mut Summary,
 ) -> Result<(), StreamError> {
-    let mut buffer = Vec::new();
+    let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
     loop {
-        buffer.clear();
-        if input
-            .read_until(b'\n', &mut buffer)
-            .map_err(StreamError::Read)?
-            == 0
-        {
-            return Ok(());
-        }
-        summary.lines += 1;
-        let mut bytes = buffer.as_slice();
-        if summary.lines == 1 {
+        chunk.clear();
+        let mut end = None;
+        while chunk.len() < CHUNK_LINES {
+            let mut buffer = Vec::new();
+            match input.read_until(b'\n', &mut buffer) {
+                Ok(0) => {
+                    end = Some(Ok(()));
+                    break;
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    end = Some(Err(StreamError::Read(err)));
+                    break;
+                }
+            }
+            summary.lines += 1;
             // A UTF-8 byte-order mark is tolerated and skipped.
-            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        }
-        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        summary.snapshots += 1;
-        let result = std::str::from_utf8(bytes)
-            .map_err(|_| LineError {
-                code: "CG201",
-                message: "the snapshot is not valid UTF-8".to_owned(),
-                path: String::new(),
-                column: None,
-            })
-            .and_then(|text| wire::evaluate_json_compact(rules, text, at).map_err(LineError::from));
-        match result {
-            Ok(json) => {
-                summary.evaluated += 1;
-                output
-                    .write_all(json.as_bytes())
-                    .and_then(|()| output.write_all(b"\n"))
-                    .map_err(StreamError::Write)?;
+            if summary.lines == 1 && buffer.starts_with(b"\xEF\xBB\xBF") {
+                buffer.drain(..3);
             }
-            Err(error) => {
-                summary.malformed += 1;
-                let _ = writeln!(
-                    diagnostics,
-                    "{}",
-                    line_diagnostic(
-                        name,
-                        summary.lines,
-                        error.code,
-                        &error.message,
-                        error.column
-                    )
-                );
-                writeln!(output, "{}", error_object(summary.lines, &error))
-                    .map_err(StreamError::Write)?;
+            if buffer.last() == Some(&b'\n') {
+                buffer.pop();
             }
+            if buffer.last() == Some(&b'\r') {
+                buffer.pop();
+            }
+            if buffer.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            chunk.push((summary.lines, buffer));
+        }
+        let results: Vec<Result<String, LineError>> = chunk
+            .par_iter()
+            .map(|(_, bytes)| evaluate_line(rules, at, bytes))
+            .collect();
+        for ((line, _), result) in chunk.iter().zip(results) {
+            summary.snapshots += 1;
+            match result {
+                Ok(json) => {
+                    summary.evaluated += 1;
+                    output
+                        .write_all(json.as_bytes())
+                        .and_then(|()| output.write_all(b"\n"))
+                        .map_err(StreamError::Write)?;
+                }
+                Err(error) => {
+                    summary.malformed += 1;
+                    let _ = writeln!(
+                        diagnostics,
+                        "{}",
+                        line_diagnostic(name, *line, error.code, &error.message, error.column)
+                    );
+                    writeln!(output, "{}", error_object(*line, &error))
+                        .map_err(StreamError::Write)?;
+                }
+            }
+        }
+        if let Some(end) = end {
+            return end;
         }
     }
+}
+
+/// One line's compact evaluation, or why it has none.
+fn evaluate_line(rules: &RuleSet, at: &str, bytes: &[u8]) -> Result<String, LineError> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| LineError {
+            code: "CG201",
+            message: "the snapshot is not valid UTF-8".to_owned(),
+            path: String::new(),
+            column: None,
+        })
+        .and_then(|text| wire::evaluate_json_compact(rules, text, at).map_err(LineError::from))
 }
 
 /// `{"line":N,"error":{"code":...,"message":...,"path":...,"column"?:...}}`, compact, with a

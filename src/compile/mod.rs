@@ -908,17 +908,10 @@ fn read_check(ctx: &mut Ctx<'_>, check: &mut TableReader<'_, '_>) -> Option<Chec
         }
         "pattern" => {
             let pattern = check.required_string(ctx, "pattern")?;
-            match regex_lite::RegexBuilder::new(pattern.get_ref())
-                .size_limit(1 << 20)
-                .build()
-            {
+            match crate::pattern::Pattern::new(pattern.get_ref()) {
                 Ok(regex) => Some(Check::Pattern(regex)),
                 Err(err) => {
-                    let detail = err
-                        .to_string()
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let detail = err.split_whitespace().collect::<Vec<_>>().join(" ");
                     ctx.error(
                         ErrorCode::InvalidPattern,
                         format!("invalid pattern in {}: {detail}", check.what()),

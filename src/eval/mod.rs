@@ -105,17 +105,168 @@ fn evaluate_inner(
     snapshot: &Snapshot,
     at: Timestamp,
     assume_requested: &[usize],
-    mut unchosen: Option<&mut BTreeMap<String, Outstanding>>,
+    unchosen: Option<&mut BTreeMap<String, Outstanding>>,
 ) -> Evaluation {
-    let compiled = &*rules.inner;
+    view_inner(&rules.inner, snapshot, at, assume_requested, unchosen).into_evaluation()
+}
 
+/// The evaluation before it is materialized: names are borrowed from the ruleset and the
+/// snapshot, and capability sets are bit masks. `wire` serializes it directly (the hot path
+/// from JSON text to JSON text); [`View::into_evaluation`] builds the public [`Evaluation`].
+pub(crate) struct View<'a> {
+    pub(crate) compiled: &'a Compiled,
+    pub(crate) snapshot: &'a Snapshot,
+    /// Per capability index.
+    pub(crate) statuses: Vec<CapabilityStatus>,
+    /// Pending capabilities that also wait for the provider.
+    pub(crate) provider_pending: CapabilityMask,
+    /// Outstanding requirements, sorted by key, each with its impact mask (`impact` of the
+    /// `Outstanding` is left empty).
+    pub(crate) requirements: Vec<(&'a str, CapabilityMask, Outstanding)>,
+    pub(crate) next_transition_at: Option<Timestamp>,
+    pub(crate) at: Timestamp,
+}
+
+impl View<'_> {
+    /// The names of the capabilities in `mask`, sorted (capabilities are sorted by name).
+    pub(crate) fn names(&self, mask: CapabilityMask) -> impl Iterator<Item = &str> + Clone {
+        self.compiled
+            .capabilities
+            .iter()
+            .enumerate()
+            .filter(move |(idx, _)| mask & bit(*idx) != 0)
+            .map(|(_, capability)| capability.name.as_str())
+    }
+
+    pub(crate) fn status(&self, idx: usize) -> CapabilityStatus {
+        self.statuses
+            .get(idx)
+            .copied()
+            .unwrap_or(CapabilityStatus::Pending)
+    }
+
+    /// Whether the snapshot requested the capability (what-if assumptions aside).
+    pub(crate) fn requested(&self, name: &str) -> bool {
+        self.snapshot
+            .capabilities
+            .get(name)
+            .is_some_and(|e| e.requested)
+    }
+
+    /// The capabilities of the ruleset with their state, in name order.
+    pub(crate) fn capabilities(
+        &self,
+    ) -> impl Iterator<Item = (usize, &str, CapabilityStatus)> + Clone {
+        self.compiled
+            .capabilities
+            .iter()
+            .enumerate()
+            .map(|(idx, capability)| (idx, capability.name.as_str(), self.status(idx)))
+    }
+
+    /// The allowed (active) capabilities, in name order.
+    pub(crate) fn allowed(&self) -> impl Iterator<Item = &str> + Clone {
+        self.capabilities()
+            .filter(|(_, _, status)| *status == CapabilityStatus::Active)
+            .map(|(_, name, _)| name)
+    }
+
+    /// The outstanding requirements blocking capability `idx`, in key order.
+    pub(crate) fn blocking(&self, idx: usize) -> impl Iterator<Item = &str> + Clone {
+        self.requirements
+            .iter()
+            .filter(move |(_, mask, r)| r.blocking && mask & bit(idx) != 0)
+            .map(|(key, _, _)| *key)
+    }
+
+    /// The dependencies of capability `idx` that are not active, in name order.
+    pub(crate) fn inactive_dependencies(&self, idx: usize) -> impl Iterator<Item = &str> + Clone {
+        self.compiled
+            .capabilities
+            .get(idx)
+            .map_or(&[][..], |c| c.depends_on.as_slice())
+            .iter()
+            .filter(|&&dep| self.status(dep) != CapabilityStatus::Active)
+            .filter_map(|&dep| self.compiled.capabilities.get(dep).map(|c| c.name.as_str()))
+    }
+
+    /// Whether pending capability `idx` also waits for the provider.
+    pub(crate) fn waits_for_provider(&self, idx: usize) -> bool {
+        self.provider_pending & bit(idx) != 0
+    }
+
+    /// The snapshot's warnings, then one per capability the ruleset does not know.
+    pub(crate) fn warnings(&self) -> impl Iterator<Item = String> + Clone {
+        self.snapshot.warnings.iter().cloned().chain(
+            self.snapshot
+                .capabilities
+                .keys()
+                .filter(|name| self.compiled.capability_idx(name).is_none())
+                .map(|name| format!("capability `{name}` is not in the ruleset and was ignored")),
+        )
+    }
+
+    pub(crate) fn into_evaluation(self) -> Evaluation {
+        let mut capabilities = BTreeMap::new();
+        let mut waiting_on = BTreeMap::new();
+        for (idx, name, status) in self.capabilities() {
+            capabilities.insert(
+                name.to_owned(),
+                CapabilityState {
+                    requested: self.requested(name),
+                    status,
+                },
+            );
+            if status == CapabilityStatus::Pending {
+                waiting_on.insert(
+                    name.to_owned(),
+                    WaitingOn {
+                        requirements: self.blocking(idx).map(str::to_owned).collect(),
+                        capabilities: self.inactive_dependencies(idx).map(str::to_owned).collect(),
+                        provider: self.waits_for_provider(idx),
+                    },
+                );
+            }
+        }
+        let allowed = self.allowed().map(str::to_owned).collect();
+        let warnings = self.warnings().collect();
+        let mut requirements = BTreeMap::new();
+        for (key, mask, mut outstanding) in self.requirements {
+            outstanding.impact = capability_names(self.compiled, mask);
+            requirements.insert(key.to_owned(), outstanding);
+        }
+        Evaluation {
+            capabilities,
+            requirements,
+            allowed,
+            waiting_on,
+            next_transition_at: self.next_transition_at,
+            at: self.at,
+            ruleset: stamp(self.compiled),
+            warnings,
+        }
+    }
+}
+
+/// Evaluates into a [`View`].
+pub(crate) fn view<'a>(rules: &'a RuleSet, snapshot: &'a Snapshot, at: Timestamp) -> View<'a> {
+    view_inner(&rules.inner, snapshot, at, &[], None)
+}
+
+fn view_inner<'a>(
+    compiled: &'a Compiled,
+    snapshot: &'a Snapshot,
+    at: Timestamp,
+    assume_requested: &[usize],
+    mut unchosen: Option<&mut BTreeMap<String, Outstanding>>,
+) -> View<'a> {
     // (a, b, c) Standing of every capability.
     let standings: Vec<Standing> = compiled
         .capabilities
         .iter()
         .enumerate()
         .map(|(idx, capability)| {
-            let entry = snapshot.capabilities.get(&capability.name);
+            let entry = snapshot.capabilities.get(capability.name.as_str());
             let requested = entry.is_some_and(|e| e.requested) || assume_requested.contains(&idx);
             let status = entry.and_then(|e| e.status);
             if status == Some(ProviderCapabilityStatus::Inactive) {
@@ -130,9 +281,13 @@ fn evaluate_inner(
         })
         .collect();
     let mut live: CapabilityMask = 0;
+    let mut provider_pending: CapabilityMask = 0;
     for (idx, standing) in standings.iter().enumerate() {
-        if matches!(standing, Standing::Live { .. }) {
+        if let Standing::Live { provider_active } = standing {
             live |= bit(idx);
+            if !provider_active {
+                provider_pending |= bit(idx);
+            }
         }
     }
 
@@ -179,8 +334,8 @@ fn evaluate_inner(
 
     // (f) Outstanding requirements with their impact; candidates no capability took are
     // dropped unless the provider lists them.
-    let mut requirements = BTreeMap::new();
-    let mut impact_masks: Vec<CapabilityMask> = Vec::new();
+    let mut requirements = Vec::new();
+    let mut blocked: CapabilityMask = 0;
     for item in assessed {
         let needed = item
             .definition_idx
@@ -192,126 +347,60 @@ fn evaluate_inner(
         };
         if needed == 0 && !item.listed {
             if let Some(unchosen) = unchosen.as_deref_mut() {
-                unchosen.insert(item.key, outstanding);
+                unchosen.insert(item.key.to_owned(), outstanding);
             }
             continue;
         }
         let impact = needed | item.provider_impact;
-        outstanding.impact = capability_names(compiled, impact);
         outstanding.resolved_by = item
             .definition_idx
             .and_then(|idx| compiled.requirements.get(idx))
             .map(|d| d.resolved_by);
-        requirements.insert(item.key, outstanding);
-        impact_masks.push(impact);
-    }
-    let mut blocked: CapabilityMask = 0;
-    for (requirement, mask) in requirements.values().zip(&impact_masks) {
-        if requirement.blocking {
-            blocked |= mask;
+        if outstanding.blocking {
+            blocked |= impact;
         }
+        requirements.push((item.key, impact, outstanding));
     }
 
-    // (g) Capability statuses; dependencies first.
+    // (g) Capability statuses; dependencies first. (h) Active ones are allowed.
     let statuses = capability_statuses(compiled, &standings, blocked);
-    let mut capabilities = BTreeMap::new();
-    let mut waiting_on = BTreeMap::new();
-    let mut allowed = Vec::new();
-    for (idx, capability) in compiled.capabilities.iter().enumerate() {
-        let standing = standings.get(idx).copied().unwrap_or(Standing::Unrequested);
-        let status = statuses
-            .get(idx)
-            .copied()
-            .unwrap_or(CapabilityStatus::Pending);
-        let requested = snapshot
-            .capabilities
-            .get(&capability.name)
-            .is_some_and(|e| e.requested);
-        capabilities.insert(
-            capability.name.clone(),
-            CapabilityState { requested, status },
-        );
-        match status {
-            // (h)
-            CapabilityStatus::Active => allowed.push(capability.name.clone()),
-            CapabilityStatus::Pending => {
-                let blocking = requirements
-                    .iter()
-                    .zip(&impact_masks)
-                    .filter(|((_, r), mask)| r.blocking && **mask & bit(idx) != 0)
-                    .map(|((key, _), _)| key.clone())
-                    .collect();
-                let dependencies = capability
-                    .depends_on
-                    .iter()
-                    .filter(|&&dep| statuses.get(dep) != Some(&CapabilityStatus::Active))
-                    .filter_map(|&dep| compiled.capabilities.get(dep).map(|c| c.name.clone()))
-                    .collect();
-                let provider = !matches!(
-                    standing,
-                    Standing::Live {
-                        provider_active: true
-                    }
-                );
-                waiting_on.insert(
-                    capability.name.clone(),
-                    WaitingOn {
-                        requirements: blocking,
-                        capabilities: dependencies,
-                        provider,
-                    },
-                );
-            }
-            CapabilityStatus::Unrequested | CapabilityStatus::Inactive => {}
-        }
-    }
-
-    // (i)
-    let next_transition_at = transitions.into_iter().filter(|t| *t > at).min();
-    let mut warnings = snapshot.warnings.clone();
-    for name in snapshot.capabilities.keys() {
-        if compiled.capability_idx(name).is_none() {
-            warnings.push(format!(
-                "capability `{name}` is not in the ruleset and was ignored"
-            ));
-        }
-    }
-    Evaluation {
-        capabilities,
+    View {
+        compiled,
+        snapshot,
+        statuses,
+        provider_pending,
         requirements,
-        allowed,
-        waiting_on,
-        next_transition_at,
+        // (i)
+        next_transition_at: transitions.into_iter().filter(|t| *t > at).min(),
         at,
-        ruleset: stamp(compiled),
-        warnings,
     }
 }
 
 /// (d, e) The status of every candidate requirement and every requirement the provider
 /// lists, in key order, before impacts are settled.
-fn assess(
-    compiled: &Compiled,
-    snapshot: &Snapshot,
+fn assess<'a>(
+    compiled: &'a Compiled,
+    snapshot: &'a Snapshot,
     at: Timestamp,
     live: CapabilityMask,
     candidate: &[bool],
     transitions: &mut Vec<Timestamp>,
-) -> Vec<Assessed> {
+) -> Vec<Assessed<'a>> {
     let names_to_mask = |names: &[String]| {
         names
             .iter()
             .filter_map(|name| compiled.capability_idx(name))
             .fold(0, |mask, idx| mask | bit(idx))
     };
-    let mut assessed: Vec<Assessed> = Vec::new();
+    let mut assessed: Vec<Assessed<'a>> = Vec::new();
     for (definition_idx, provider_entry) in requirement_keys(compiled, candidate, snapshot) {
         let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
-        let mut parts = Vec::new();
+        let mut provider = None;
+        let mut local = None;
         let mut provider_impact = 0;
         if let Some((_, entry)) = provider_entry {
             provider_impact = names_to_mask(&entry.impact) & live;
-            parts.push(provider_part(entry, definition));
+            provider = Some(provider_part(entry, definition));
         }
         if let Some(definition) = definition {
             let checked_locally = match (&definition.kind, provider_entry) {
@@ -326,12 +415,12 @@ fn assess(
             let is_candidate =
                 definition_idx.is_some_and(|idx| candidate.get(idx).copied().unwrap_or(false));
             if checked_locally && (is_candidate || provider_entry.is_some()) {
-                parts.push(local_part(definition, snapshot, at));
+                local = Some(local_part(definition, snapshot, at));
             }
         }
         let key = match (definition, provider_entry) {
-            (Some(definition), _) => definition.key.clone(),
-            (None, Some((key, _))) => key.clone(),
+            (Some(definition), _) => definition.key.as_str(),
+            (None, Some((key, _))) => key.as_str(),
             (None, None) => continue,
         };
         assessed.push(Assessed {
@@ -339,7 +428,7 @@ fn assess(
             definition_idx,
             listed: provider_entry.is_some(),
             provider_impact,
-            outstanding: combine(parts, at, transitions),
+            outstanding: combine(provider.into_iter().chain(local), at, transitions),
         });
     }
 
@@ -352,7 +441,7 @@ fn choose_alternatives(
     compiled: &Compiled,
     live: CapabilityMask,
     applies: &[bool],
-    assessed: &[Assessed],
+    assessed: &[Assessed<'_>],
     needed_by: &mut [CapabilityMask],
 ) {
     let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
@@ -401,8 +490,8 @@ fn choose_alternatives(
 }
 
 /// A requirement whose status was assessed, before impacts are settled.
-struct Assessed {
-    key: String,
+struct Assessed<'a> {
+    key: &'a str,
     definition_idx: Option<usize>,
     listed: bool,
     provider_impact: CapabilityMask,
@@ -715,7 +804,7 @@ fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 /// (d, e) Combines the parts of one requirement: the stricter status wins, deadlines turn
 /// `due` into `past_due` or a grace period. `None` when every part is met.
 fn combine(
-    parts: Vec<Part>,
+    parts: impl IntoIterator<Item = Part>,
     at: Timestamp,
     transitions: &mut Vec<Timestamp>,
 ) -> Option<Outstanding> {
@@ -807,6 +896,33 @@ fn strictness(status: RequirementStatus, blocking: bool) -> u8 {
         (RequirementStatus::Due, false) => 1,
         (RequirementStatus::EventuallyDue, _) => 0,
     }
+}
+
+pub(crate) fn allows(
+    rules: &RuleSet,
+    evaluation: &Evaluation,
+    snapshot: &Snapshot,
+    operation: &str,
+) -> Result<bool, CheckError> {
+    let compiled = &*rules.inner;
+    let Some(definition) = compiled.operations.get(operation) else {
+        return Err(CheckError::unknown_operation(operation));
+    };
+    let authorized = definition.capabilities.iter().all(|&idx| {
+        compiled.capabilities.get(idx).is_some_and(|capability| {
+            evaluation
+                .capabilities
+                .get(&capability.name)
+                .map(|c| c.status)
+                == Some(CapabilityStatus::Active)
+        })
+    });
+    Ok(authorized
+        && definition.context.iter().all(|&idx| {
+            compiled.context.get(idx).is_some_and(|context| {
+                checks::check_field(&context.field, snapshot, evaluation.at) == FieldOutcome::Met
+            })
+        }))
 }
 
 pub(crate) fn check(

@@ -1,0 +1,154 @@
+//! # capgate-peers: capgate's decision in Cedar, Rego, GoRules ZEN and JSONLogic
+//!
+//! The decision: for one customer snapshot at one evaluation time, which requested
+//! capabilities are allowed, and which are blocked by which missing or invalid fields (a map
+//! from each `pending` capability to the sorted keys of the requirements that block it).
+//! capgate computes it from `rules/coinbase-customers.toml`; each peer computes it from a
+//! hand translation of those rules into its own language, in `policies/`, loaded at run time.
+//!
+//! The run:
+//! 1. reads the corpus: every `tests/corpus/eval/*.json` and the three fixtures
+//!    (`examples/draft.json`, `examples/provider.json`, `benches/data/incomplete.json`, at
+//!    2026-11-22T12:00:00Z);
+//! 2. for each engine, checks that its answer equals capgate's on every snapshot (a mismatch
+//!    is a translation bug: it is printed, and the run exits with status 1);
+//! 3. times, for each engine, loading its policy (median of 20) and deciding one prepared
+//!    snapshot (median ns per call over 11 batches of about 20 ms);
+//! 4. prints a Markdown table, and writes it to `results.md`.
+//!
+//! Run it with `bash run.sh` (or `cargo run --release --locked`) from `benches/peers`.
+
+mod corpus;
+mod peers;
+mod report;
+mod timing;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use corpus::{Case, FIXTURES};
+use peers::capgate::Capgate;
+use peers::cedar::Cedar;
+use peers::jsonlogic::JsonLogic;
+use peers::rego::Rego;
+use peers::zen::Zen;
+use peers::{Answer, Peer};
+use report::Row;
+
+/// Repetitions of each policy load.
+const LOAD_REPETITIONS: usize = 20;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Returns whether every engine agreed with capgate on every case it was asked about.
+fn run() -> Result<bool> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases = corpus::load(&root.join("../.."))?;
+    eprintln!(
+        "{} snapshots: {} corpus files and {} fixtures",
+        cases.len(),
+        cases.len() - FIXTURES.len(),
+        FIXTURES.len()
+    );
+
+    let capgate = measure::<Capgate>(root, &cases, None)?;
+    let reference = capgate.answers.clone();
+    let rows = vec![
+        measure::<Cedar>(root, &cases, Some((&reference, &capgate)))?,
+        measure::<Rego>(root, &cases, Some((&reference, &capgate)))?,
+        measure::<Zen>(root, &cases, Some((&reference, &capgate)))?,
+        measure::<JsonLogic>(root, &cases, Some((&reference, &capgate)))?,
+    ];
+    let all_agree = rows.iter().all(|row| row.mismatches.is_empty());
+    let rows: Vec<Row> = std::iter::once(capgate).chain(rows).collect();
+
+    let table = report::markdown(&rows, &cases);
+    println!("{table}");
+    let results = root.join("results.md");
+    std::fs::write(&results, report::document(&table, &rows))
+        .with_context(|| format!("writing {}", results.display()))?;
+    eprintln!("wrote {}", results.display());
+    Ok(all_agree)
+}
+
+/// Loads `P`'s policy, checks its answers against the `reference` (capgate's, absent when
+/// `P` is capgate), and times it. `baseline` is capgate's row, for the ratio.
+fn measure<P: Peer>(
+    root: &Path,
+    cases: &[Case],
+    reference: Option<(&BTreeMap<String, Answer>, &Row)>,
+) -> Result<Row> {
+    eprintln!("{}: loading", P::NAME);
+    let source = P::read(root)?;
+    let (load_ns, loaded) = timing::median_once(LOAD_REPETITIONS, || P::load(&source));
+    let peer = loaded.with_context(|| format!("{}: loading the policy", P::NAME))?;
+
+    let excluded = |name: &str| P::EXCLUDED.iter().any(|(case, _)| *case == name);
+    let mut inputs = Vec::new();
+    let mut answers = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    for case in cases.iter().filter(|case| !excluded(&case.name)) {
+        let input = peer
+            .prepare(case)
+            .with_context(|| format!("{}: preparing {}", P::NAME, case.name))?;
+        let answer = peer
+            .evaluate(&input)
+            .and_then(|output| peer.answer(output))
+            .with_context(|| format!("{}: deciding {}", P::NAME, case.name))?;
+        if let Some((expected, _)) = reference {
+            if expected.get(&case.name) != Some(&answer) {
+                eprintln!(
+                    "{}: MISMATCH on {}\n  capgate: {:?}\n  {}: {:?}",
+                    P::NAME,
+                    case.name,
+                    expected.get(&case.name),
+                    P::NAME,
+                    answer
+                );
+                mismatches.push(case.name.clone());
+            }
+        }
+        answers.insert(case.name.clone(), answer);
+        inputs.push((case.name.clone(), input));
+    }
+
+    eprintln!("{}: timing {} snapshots", P::NAME, inputs.len());
+    let mut decision_ns = BTreeMap::new();
+    for (name, input) in &inputs {
+        let ns = timing::per_call_ns(|| peer.evaluate(input));
+        decision_ns.insert(name.clone(), ns);
+    }
+
+    let ratio = reference.map(|(_, baseline)| {
+        // The same snapshots on both sides: a peer's exclusions leave capgate's too.
+        let mut own: Vec<f64> = decision_ns.values().copied().collect();
+        let mut base: Vec<f64> = decision_ns
+            .keys()
+            .filter_map(|name| baseline.decision_ns.get(name).copied())
+            .collect();
+        timing::median(&mut own) / timing::median(&mut base)
+    });
+    Ok(Row {
+        name: P::NAME,
+        notes: P::NOTES,
+        excluded: P::EXCLUDED,
+        load_ns,
+        decision_ns,
+        ratio,
+        asked: answers.len(),
+        mismatches,
+        answers,
+    })
+}
