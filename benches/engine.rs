@@ -4,14 +4,14 @@
 //! - `evaluate`: [`RuleSet::evaluate`] on an already parsed snapshot;
 //! - `parse`: [`Snapshot::from_json`];
 //! - `end_to_end`: JSON bytes in, evaluation JSON out (compact, as `eval --ndjson` prints;
-//!   pretty, as `eval` prints), next to `floor`: serde_json parsing the same bytes into a
+//!   pretty, as `eval` prints), next to `floor`: `serde_json` parsing the same bytes into a
 //!   typed, borrowing struct holding every field the default rules read;
 //! - `check`: one operation's decision on a parsed snapshot, and from bytes.
 
 #![expect(
     missing_docs,
     clippy::unwrap_used,
-    clippy::expect_used,
+    clippy::result_large_err,
     reason = "criterion's macros generate undocumented items; fixtures are known to be valid"
 )]
 

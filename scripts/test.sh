@@ -5,7 +5,8 @@
 #   bash scripts/test.sh
 #
 # 1. Rust: unit, integration (corpus snapshots, properties, semantics), CLI and doc tests;
-#    rustdoc; every target builds (benches, examples).
+#    the engine again without its default features (as the WASM build compiles it); rustdoc;
+#    every target builds, and the criterion benches compile (`cargo bench --no-run`).
 # 2. WASM: builds the npm package (installs the wasm32 target, the pinned wasm-bindgen-cli and
 #    the npm packages), then the Node tests (every export, differential against the CLI,
 #    size budget, TypeScript declarations).
@@ -47,11 +48,15 @@ apt_install() {
 step "cargo test (unit, integration, snapshot, property, CLI and doc tests)"
 cargo test --workspace --locked
 
+step "the engine without its optional speed-ups (the WASM build's feature set): same results"
+cargo test -p capgate --no-default-features --locked --lib --test integration
+
 step "rustdoc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p capgate --no-deps --locked --quiet
 
-step "every target builds (benches, examples)"
+step "every target builds (examples; benches with cargo bench --no-run)"
 cargo build --workspace --all-targets --locked --quiet
+cargo bench --workspace --no-run --locked --quiet
 
 step "the default rules' own tests, at full coverage"
 cargo run -q --locked -p capgate-cli -- test --min-coverage 100 rules/tests >/dev/null

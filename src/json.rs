@@ -7,7 +7,13 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use compact_str::CompactString;
+/// A JSON string or key. With the `inline-strings` feature (on by default), strings of up to
+/// 24 bytes (most keys and values of a snapshot) are stored inline, without an allocation;
+/// the WASM build leaves it out to stay small.
+#[cfg(feature = "inline-strings")]
+pub(crate) type Text = compact_str::CompactString;
+#[cfg(not(feature = "inline-strings"))]
+pub(crate) type Text = String;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{ErrorCode, SnapshotError};
@@ -18,9 +24,7 @@ pub(crate) enum Json {
     Null,
     Bool(bool),
     Number(f64),
-    /// Strings of up to 24 bytes (most keys and values of a snapshot) are stored inline,
-    /// without an allocation.
-    String(CompactString),
+    String(Text),
     Array(Vec<Json>),
     Object(JsonObject),
 }
@@ -30,7 +34,7 @@ pub(crate) enum Json {
 /// A sorted vector rather than a map: one allocation per object, binary-search lookups.
 #[derive(Clone, PartialEq, Default)]
 pub(crate) struct JsonObject {
-    entries: Vec<(CompactString, Json)>,
+    entries: Vec<(Text, Json)>,
 }
 
 impl JsonObject {
@@ -232,7 +236,7 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_str<E>(self, value: &str) -> Result<Json, E> {
-        Ok(Json::String(CompactString::new(value)))
+        Ok(Json::String(Text::from(value)))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
@@ -251,7 +255,7 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut entries: Vec<(CompactString, Json)> = Vec::new();
+        let mut entries: Vec<(Text, Json)> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let path = Path::Key(self.path, &key);
             let value = map.next_value_seed(JsonSeed {
@@ -280,25 +284,22 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = CompactString;
+    type Value = Text;
 
-    fn deserialize<D: de::Deserializer<'de>>(
-        self,
-        deserializer: D,
-    ) -> Result<CompactString, D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for KeySeed {
-    type Value = CompactString;
+    type Value = Text;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object key")
     }
 
-    fn visit_str<E>(self, value: &str) -> Result<CompactString, E> {
-        Ok(CompactString::new(value))
+    fn visit_str<E>(self, value: &str) -> Result<Text, E> {
+        Ok(Text::from(value))
     }
 }
 

@@ -485,7 +485,7 @@ fn string_array(
     let mut out = Vec::with_capacity(items.len());
     for (idx, item) in items.iter().enumerate() {
         match item {
-            Json::String(text) => out.push(text.to_string()),
+            Json::String(text) => out.push(text.as_str().to_owned()),
             other => {
                 return Err(type_error(
                     "a string",

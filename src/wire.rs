@@ -15,8 +15,9 @@ use serde::{Serialize, Serializer};
 
 use crate::changes::{ChangeEvent, RequirementChangeStatus, changes};
 use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
+use crate::eval::View;
 use crate::evaluation::{
-    CapabilityState, Decision, Evaluation, Outstanding, TosVersion, WaitingOn,
+    CapabilityState, CapabilityStatus, Decision, Evaluation, Outstanding, TosVersion, WaitingOn,
 };
 use crate::explain::{Explanation, Node, Target};
 use crate::ruleset::{Resolver, RuleSet, Source};
@@ -225,7 +226,7 @@ pub fn lint_json(sources: &[Source<'_>]) -> String {
 pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<String, WireError> {
     let at = parse_at(at)?;
     let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    Ok(evaluation_to_json(&rules.evaluate(&snapshot, at)))
+    Ok(view_json(&crate::eval::view(rules, &snapshot, at), true))
 }
 
 /// Parses a snapshot, checks `operation` at `at` and returns the decision as JSON.
@@ -281,8 +282,7 @@ pub fn evaluate_json_compact(
 ) -> Result<String, WireError> {
     let at = parse_at(at)?;
     let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    let evaluation = rules.evaluate(&snapshot, at);
-    Ok(serde_json::to_string(&WireEvaluation::from(&evaluation)).unwrap_or_default())
+    Ok(view_json(&crate::eval::view(rules, &snapshot, at), false))
 }
 
 /// Like [`check_json`], without whitespace.
@@ -482,17 +482,26 @@ fn to_pretty<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// The evaluation's JSON shape, for an [`Evaluation`] (the default type parameters) and for
+/// the engine's internal view (iterators over borrowed names), so both print alike.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WireEvaluation<'a> {
-    capabilities: MapView<'a, CapabilityState, WireCapability>,
-    requirements: MapView<'a, Outstanding, WireRequirement<'a>>,
-    allowed: &'a [String],
-    waiting_on: MapView<'a, WaitingOn, WireWaitingOn<'a>>,
+struct WireEvaluation<
+    'a,
+    C = MapView<'a, CapabilityState, WireCapability>,
+    R = MapView<'a, Outstanding, WireRequirement<'a>>,
+    A = &'a [String],
+    W = MapView<'a, WaitingOn, WireWaitingOn<&'a [String], &'a [String]>>,
+    N = &'a [String],
+> {
+    capabilities: C,
+    requirements: R,
+    allowed: A,
+    waiting_on: W,
     next_transition_at: Option<String>,
     at: String,
     ruleset: WireStamp<'a>,
-    warnings: &'a [String],
+    warnings: N,
 }
 
 #[derive(Serialize)]
@@ -503,9 +512,9 @@ struct WireCapability {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WireRequirement<'a> {
+struct WireRequirement<'a, I = &'a [String]> {
     status: &'static str,
-    impact: &'a [String],
+    impact: I,
     #[serde(skip_serializing_if = "Option::is_none")]
     deadline: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -534,9 +543,9 @@ struct WireFieldError<'a> {
 }
 
 #[derive(Serialize)]
-struct WireWaitingOn<'a> {
-    requirements: &'a [String],
-    capabilities: &'a [String],
+struct WireWaitingOn<R, C> {
+    requirements: R,
+    capabilities: C,
     provider: bool,
 }
 
@@ -574,9 +583,15 @@ struct WireContextProblem<'a> {
 
 impl<'a> From<&'a Outstanding> for WireRequirement<'a> {
     fn from(requirement: &'a Outstanding) -> Self {
+        WireRequirement::with_impact(requirement, &requirement.impact)
+    }
+}
+
+impl<'a, I> WireRequirement<'a, I> {
+    fn with_impact(requirement: &'a Outstanding, impact: I) -> Self {
         WireRequirement {
             status: requirement.status.as_str(),
-            impact: &requirement.impact,
+            impact,
             deadline: requirement.deadline.map(|d| d.to_string()),
             tos_versions: requirement
                 .tos_versions
@@ -598,6 +613,77 @@ impl<'a> From<&'a Outstanding> for WireRequirement<'a> {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A sequence serialized straight from an iterator.
+struct IterSeq<I>(I);
+
+impl<I> Serialize for IterSeq<I>
+where
+    I: Iterator + Clone,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
+}
+
+/// A map serialized straight from an iterator of entries.
+struct IterMap<I>(I);
+
+impl<I, K, V> Serialize for IterMap<I>
+where
+    I: Iterator<Item = (K, V)> + Clone,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.clone())
+    }
+}
+
+/// The evaluation JSON of a view, exactly as [`evaluation_to_json`] prints the evaluation it
+/// materializes into, without building it.
+fn view_json(view: &View<'_>, pretty: bool) -> String {
+    let wire = WireEvaluation {
+        capabilities: IterMap(view.capabilities().map(|(_, name, status)| {
+            let state = WireCapability {
+                requested: view.requested(name),
+                status: status.as_str(),
+            };
+            (name, state)
+        })),
+        requirements: IterMap(view.requirements.iter().map(|(key, mask, requirement)| {
+            let impact = IterSeq(view.names(*mask));
+            (*key, WireRequirement::with_impact(requirement, impact))
+        })),
+        allowed: IterSeq(view.allowed()),
+        waiting_on: IterMap(
+            view.capabilities()
+                .filter(|(_, _, status)| *status == CapabilityStatus::Pending)
+                .map(|(idx, name, _)| {
+                    let waiting = WireWaitingOn {
+                        requirements: IterSeq(view.blocking(idx)),
+                        capabilities: IterSeq(view.inactive_dependencies(idx)),
+                        provider: view.waits_for_provider(idx),
+                    };
+                    (name, waiting)
+                }),
+        ),
+        next_transition_at: view.next_transition_at.map(|t| t.to_string()),
+        at: view.at.to_string(),
+        ruleset: WireStamp {
+            id: &view.compiled.id,
+            version: &view.compiled.version,
+            hash: &view.compiled.hash,
+        },
+        warnings: IterSeq(view.warnings()),
+    };
+    if pretty {
+        to_pretty(&wire)
+    } else {
+        serde_json::to_string(&wire).unwrap_or_default()
     }
 }
 

@@ -424,6 +424,19 @@ proptest! {
     }
 
     #[test]
+    fn text_to_text_prints_what_evaluate_materializes(customer in customer()) {
+        // The wire's fast path (JSON text to JSON text, no Evaluation built) and the public
+        // Evaluation printed by evaluation_to_json agree byte for byte, pretty and compact.
+        let rules = RuleSet::builtin();
+        let text = customer.to_json().to_string();
+        let at = customer.at().to_string();
+        let (evaluation, pretty) = outputs(&rules, &customer);
+        prop_assert_eq!(capgate::wire::evaluate_json(&rules, &text, &at).unwrap(), pretty);
+        let compact: Value = serde_json::from_str(&capgate::wire::evaluate_json_compact(&rules, &text, &at).unwrap()).unwrap();
+        prop_assert_eq!(compact.to_string(), serde_json::to_string(&serde_json::from_str::<Value>(&capgate::wire::evaluation_to_json(&evaluation)).unwrap()).unwrap());
+    }
+
+    #[test]
     fn allows_agrees_with_check_on_every_operation(customer in customer()) {
         let rules = RuleSet::builtin();
         let snapshot = customer.snapshot();

@@ -46,7 +46,7 @@ build_module() { # name, cargo feature flags...
   cargo build -p capgate-wasm --target wasm32-unknown-unknown --profile wasm-release --locked "$@"
   local raw="$root/target/wasm32-unknown-unknown/wasm-release/capgate_wasm.wasm"
   wasm-bindgen --target web --out-dir "$out" --out-name "$name" "$raw"
-  "$wasm_dir/node_modules/.bin/wasm-opt" -Oz \
+  "$wasm_dir/node_modules/.bin/wasm-opt" -Oz --converge \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     --strip-debug --strip-producers --strip-target-features \

@@ -277,7 +277,9 @@ impl Engine {
     fn evaluate_text(&self, snapshot: &JsValue, at: &JsValue) -> Result<String, JsValue> {
         let text = snapshot_text(snapshot)?;
         let at = read_at(at)?;
-        wire::evaluate_json(&self.rules, &text, &at).map_err(|error| to_js_error(&error))
+        let json = wire::evaluate_json_compact(&self.rules, &text, &at)
+            .map_err(|error| to_js_error(&error))?;
+        pretty(&json)
     }
 
     fn check_text(
@@ -288,8 +290,21 @@ impl Engine {
     ) -> Result<String, JsValue> {
         let text = snapshot_text(snapshot)?;
         let at = read_at(at)?;
-        wire::check_json(&self.rules, &text, operation, &at).map_err(|error| to_js_error(&error))
+        let json = wire::check_json_compact(&self.rules, &text, operation, &at)
+            .map_err(|error| to_js_error(&error))?;
+        pretty(&json)
     }
+}
+
+/// The CLI's pretty text of compact JSON, re-indented by the host: `JSON.stringify` with two
+/// spaces prints exactly what `serde_json`'s pretty printer does for these documents (no
+/// floats, the same escapes), and it saves the WASM build a second serializer of every
+/// evaluation and decision type. The differential test holds it to the CLI's bytes.
+fn pretty(compact: &str) -> Result<String, JsValue> {
+    let value = js_sys::JSON::parse(compact)?;
+    js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2))?
+        .as_string()
+        .ok_or_else(|| plain_error("CG302", "the result could not be printed"))
 }
 
 /// A snapshot given as JSON text is used as is; an object is serialized with `JSON.stringify`.

@@ -136,6 +136,13 @@ rule_graph[node] := edges if {
 	)
 }
 
+# Requirements are leaves. (regorus's graph.reachable returns only nodes that are keys of the
+# graph, so leaves are listed too.)
+rule_graph[node] := [] if {
+	some key, _ in requirements
+	node := concat(":", ["requirement", key])
+}
+
 # needs[capability] = the requirement keys it needs.
 needs[name] := {key |
 	some node in graph.reachable(rule_graph, {concat(":", ["capability", name])})
@@ -246,7 +253,7 @@ provider_blocks(entry) if {
 }
 
 # A due item blocks when it has no deadline, or its deadline has passed.
-due_now(null)
+due_now(null) := true
 
 due_now(deadline) if {
 	deadline != null
@@ -378,9 +385,9 @@ empty(value) if {
 	trim_space(value) == ""
 }
 
-empty([])
+empty([]) := true
 
-empty({})
+empty({}) := true
 
 too_long(check, value) if count(value) > check.max
 
@@ -388,12 +395,15 @@ too_long(check, value) if count(value) > check.max
 # calendar date, not after the evaluation date unless allowed.
 valid_date(value, allow_future) if {
 	is_object(value)
+	is_string(value.day)
+	is_string(value.month)
+	is_string(value.year)
 	regex.match("^[0-9]{1,2}$", value.day)
 	regex.match("^[0-9]{1,2}$", value.month)
 	regex.match("^[0-9]{4}$", value.year)
-	day := to_number(value.day)
-	month := to_number(value.month)
-	year := to_number(value.year)
+	day := digits_value(value.day)
+	month := digits_value(value.month)
+	year := digits_value(value.year)
 	month >= 1
 	month <= 12
 	day >= 1
@@ -401,7 +411,16 @@ valid_date(value, allow_future) if {
 	not_in_future(year, month, day, allow_future)
 }
 
-not_in_future(_, _, _, true)
+# The number a string of ASCII digits spells, leading zeros allowed ("07"); regorus's
+# to_number rejects leading zeros, as JSON does.
+digits_value(digits) := 0 if trim_left(digits, "0") == ""
+
+digits_value(digits) := to_number(trimmed) if {
+	trimmed := trim_left(digits, "0")
+	trimmed != ""
+}
+
+not_in_future(_, _, _, true) := true
 
 not_in_future(year, month, day, false) if {
 	(year * 10000 + month * 100) + day <= (at_date[0] * 10000 + at_date[1] * 100) + at_date[2]
@@ -454,3 +473,4 @@ decision := {
 		not name in active
 	},
 }
+

@@ -16,9 +16,12 @@
 //!    snapshot (median ns per call over 11 batches of about 20 ms);
 //! 4. prints a Markdown table, and writes it to `results.md`.
 //!
-//! Run it with `bash run.sh` (or `cargo run --release --locked`) from `benches/peers`.
+//! Run it with `bash run.sh` (or `cargo run --release --locked`) from `benches/peers`;
+//! `-- --check` checks the answers only, without timing; `-- --fuzz N` checks the answers on
+//! N mutated snapshots (see `fuzz.rs`).
 
 mod corpus;
+mod fuzz;
 mod peers;
 mod report;
 mod timing;
@@ -27,7 +30,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 
 use corpus::{Case, FIXTURES};
 use peers::capgate::Capgate;
@@ -63,13 +66,20 @@ fn run() -> Result<bool> {
         FIXTURES.len()
     );
 
-    let capgate = measure::<Capgate>(root, &cases, None)?;
-    let reference = capgate.answers.clone();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(count) = args.iter().position(|arg| arg == "--fuzz").map(|i| args.get(i + 1)) {
+        let count = count.and_then(|n| n.parse().ok()).context("--fuzz takes a count")?;
+        return fuzz_check(root, &cases, count);
+    }
+    let timed = !args.iter().any(|arg| arg == "--check");
+
+    let capgate = measure::<Capgate>(root, &cases, None, timed)?;
+    let reference = Some((&capgate.answers, &capgate));
     let rows = vec![
-        measure::<Cedar>(root, &cases, Some((&reference, &capgate)))?,
-        measure::<Rego>(root, &cases, Some((&reference, &capgate)))?,
-        measure::<Zen>(root, &cases, Some((&reference, &capgate)))?,
-        measure::<JsonLogic>(root, &cases, Some((&reference, &capgate)))?,
+        measure::<Cedar>(root, &cases, reference, timed)?,
+        measure::<Rego>(root, &cases, reference, timed)?,
+        measure::<Zen>(root, &cases, reference, timed)?,
+        measure::<JsonLogic>(root, &cases, reference, timed)?,
     ];
     let all_agree = rows.iter().all(|row| row.mismatches.is_empty());
     let rows: Vec<Row> = std::iter::once(capgate).chain(rows).collect();
@@ -83,12 +93,49 @@ fn run() -> Result<bool> {
     Ok(all_agree)
 }
 
+/// The agreement check on `count` mutated snapshots; prints each disagreement.
+fn fuzz_check(root: &Path, corpus: &[Case], count: usize) -> Result<bool> {
+    let cases = fuzz::cases(corpus, count);
+    eprintln!("{} mutated snapshots", cases.len());
+    let reference = fuzz::answers::<Capgate>(root, &cases)?;
+    let distinct: std::collections::BTreeSet<String> =
+        reference.values().map(|answer| format!("{answer:?}")).collect();
+    eprintln!("{} distinct answers from capgate", distinct.len());
+    let peers = [
+        (Cedar::NAME, fuzz::answers::<Cedar>(root, &cases)?),
+        (Rego::NAME, fuzz::answers::<Rego>(root, &cases)?),
+        (Zen::NAME, fuzz::answers::<Zen>(root, &cases)?),
+        (JsonLogic::NAME, fuzz::answers::<JsonLogic>(root, &cases)?),
+    ];
+    let mut agree = true;
+    for (name, answers) in &peers {
+        let wrong: Vec<&Case> = cases
+            .iter()
+            .filter(|case| answers.get(&case.name) != reference.get(&case.name))
+            .collect();
+        println!("{name}: {}/{} agree", cases.len() - wrong.len(), cases.len());
+        for case in wrong.iter().take(3) {
+            println!(
+                "  {} at {}\n    snapshot: {}\n    capgate: {:?}\n    {name}: {:?}",
+                case.name,
+                case.at,
+                case.text,
+                reference.get(&case.name),
+                answers.get(&case.name)
+            );
+        }
+        agree &= wrong.is_empty();
+    }
+    Ok(agree)
+}
+
 /// Loads `P`'s policy, checks its answers against the `reference` (capgate's, absent when
-/// `P` is capgate), and times it. `baseline` is capgate's row, for the ratio.
+/// `P` is capgate, with capgate's row for the ratio), and times it unless `timed` is false.
 fn measure<P: Peer>(
     root: &Path,
     cases: &[Case],
     reference: Option<(&BTreeMap<String, Answer>, &Row)>,
+    timed: bool,
 ) -> Result<Row> {
     eprintln!("{}: loading", P::NAME);
     let source = P::read(root)?;
@@ -103,10 +150,19 @@ fn measure<P: Peer>(
         let input = peer
             .prepare(case)
             .with_context(|| format!("{}: preparing {}", P::NAME, case.name))?;
-        let answer = peer
-            .evaluate(&input)
-            .and_then(|output| peer.answer(output))
-            .with_context(|| format!("{}: deciding {}", P::NAME, case.name))?;
+        let decide = || {
+            peer.evaluate(&input)
+                .and_then(|output| peer.answer(output))
+                .with_context(|| format!("{}: deciding {}", P::NAME, case.name))
+        };
+        let answer = decide()?;
+        // The timed loop reuses each input: deciding must leave it as it was.
+        ensure!(
+            decide()? == answer,
+            "{}: a second decision on {} differs from the first",
+            P::NAME,
+            case.name
+        );
         if let Some((expected, _)) = reference {
             if expected.get(&case.name) != Some(&answer) {
                 eprintln!(
@@ -124,9 +180,11 @@ fn measure<P: Peer>(
         inputs.push((case.name.clone(), input));
     }
 
-    eprintln!("{}: timing {} snapshots", P::NAME, inputs.len());
     let mut decision_ns = BTreeMap::new();
-    for (name, input) in &inputs {
+    if timed {
+        eprintln!("{}: timing {} snapshots", P::NAME, inputs.len());
+    }
+    for (name, input) in inputs.iter().filter(|_| timed) {
         let ns = timing::per_call_ns(|| peer.evaluate(input));
         decision_ns.insert(name.clone(), ns);
     }

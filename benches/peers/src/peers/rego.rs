@@ -4,7 +4,9 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use regorus::{CompiledPolicy, Engine, Value};
+use std::cell::RefCell;
+
+use regorus::{Engine, Value};
 use serde_json::json;
 
 use super::{Answer, Peer};
@@ -13,9 +15,9 @@ use crate::corpus::Case;
 const POLICY: &str = "policies/capgate.rego";
 const ENTRY_POINT: &str = "data.capgate.decision";
 
-/// The policy compiled for its entry point, `data.capgate.decision`.
+/// The engine with the policy loaded and prepared.
 pub struct Rego {
-    policy: CompiledPolicy,
+    engine: RefCell<Engine>,
 }
 
 impl Peer for Rego {
@@ -37,8 +39,9 @@ impl Peer for Rego {
     fn load(source: &String) -> Result<Self> {
         let mut engine = Engine::new();
         engine.add_policy(POLICY.to_owned(), source.clone())?;
-        let policy = engine.compile_with_entrypoint(&ENTRY_POINT.into())?;
-        Ok(Rego { policy })
+        engine.set_input(Value::new_object());
+        engine.eval_rule(ENTRY_POINT.to_owned())?;
+        Ok(Rego { engine: RefCell::new(engine) })
     }
 
     fn prepare(&self, case: &Case) -> Result<Value> {
@@ -46,7 +49,9 @@ impl Peer for Rego {
     }
 
     fn evaluate(&self, input: &Value) -> Result<Value> {
-        Ok(self.policy.eval_with_input(input.clone())?)
+        let mut engine = self.engine.borrow_mut();
+        engine.set_input(input.clone());
+        Ok(engine.eval_rule(ENTRY_POINT.to_owned())?)
     }
 
     fn answer(&self, output: Value) -> Result<Answer> {
