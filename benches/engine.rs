@@ -1,7 +1,9 @@
 //! Criterion benchmarks of the engine (`cargo bench --bench engine`); see BENCHMARKS.md.
 //!
 //! - `load`: compiling and validating the default rules;
-//! - `evaluate`: [`RuleSet::evaluate`] on an already parsed snapshot;
+//! - `evaluate`: [`RuleSet::evaluate`] on an already parsed snapshot (the owned result);
+//! - `evaluate_ref`: [`RuleSet::evaluate_ref`], the same evaluation borrowed, not
+//!   materialized, and one question asked of it (is `custodyFiat` allowed);
 //! - `parse`: [`Snapshot::from_json`];
 //! - `end_to_end`: JSON bytes in, evaluation JSON out (compact, as `eval --ndjson` prints;
 //!   pretty, as `eval` prints), next to `floor`: `serde_json` parsing the same bytes into a
@@ -47,6 +49,18 @@ fn evaluate(c: &mut Criterion) {
         let snapshot = Snapshot::from_json(text).unwrap();
         group.bench_with_input(BenchmarkId::from_parameter(name), &snapshot, |b, s| {
             b.iter(|| rules.evaluate(black_box(s), at));
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("evaluate_ref");
+    for (name, text) in fixtures() {
+        let snapshot = Snapshot::from_json(text).unwrap();
+        group.bench_with_input(BenchmarkId::from_parameter(name), &snapshot, |b, s| {
+            b.iter(|| {
+                rules
+                    .evaluate_ref(black_box(s), at)
+                    .is_allowed("custodyFiat")
+            });
         });
     }
     group.finish();

@@ -45,7 +45,11 @@ impl JsonObject {
             return self
                 .entries
                 .iter()
-                .find(|(k, _)| k.len() == key.len() && k.as_bytes() == key.as_bytes())
+                .find(|(k, _)| {
+                    k.len() == key.len()
+                        && k.as_bytes().first() == key.as_bytes().first()
+                        && k.as_bytes() == key.as_bytes()
+                })
                 .map(|(_, value)| value);
         }
         let idx = self

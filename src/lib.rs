@@ -9,6 +9,7 @@ mod diff;
 mod error;
 mod eval;
 mod evaluation;
+mod evaluation_ref;
 mod explain;
 mod json;
 mod pattern;
@@ -28,6 +29,7 @@ pub use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
     FieldError, Outstanding, RequirementStatus, RulesetStamp, TosVersion, WaitingOn,
 };
+pub use crate::evaluation_ref::EvaluationRef;
 pub use crate::explain::{
     Explanation, Node, NodeKind, NodeState, Step, StepAction, Target, UnlockPlan,
 };

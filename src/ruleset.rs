@@ -229,6 +229,28 @@ impl RuleSet {
         crate::eval::evaluate(self, snapshot, at)
     }
 
+    /// Evaluates like [`RuleSet::evaluate`], without materializing the result: the
+    /// [`EvaluationRef`](crate::EvaluationRef) borrows names from these rules and the snapshot,
+    /// so the hot path ("may this customer do X") allocates little.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use capgate::{RuleSet, Snapshot, Timestamp};
+    /// let rules = RuleSet::builtin();
+    /// let snapshot = Snapshot::from_json(r#"{"capabilities": {"custodyFiat": {"requested": true, "status": "active"}}}"#)?;
+    /// let evaluation = rules.evaluate_ref(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?);
+    /// assert!(!evaluation.is_allowed("custodyFiat")); // a draft: the identity fields are missing
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_ref<'a>(
+        &'a self,
+        snapshot: &'a Snapshot,
+        at: Timestamp,
+    ) -> crate::EvaluationRef<'a> {
+        crate::EvaluationRef::new(crate::eval::view(self, snapshot, at))
+    }
+
     /// Decides whether `operation` may proceed for this customer at `at`.
     ///
     /// # Errors

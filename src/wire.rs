@@ -645,7 +645,7 @@ where
 
 /// The evaluation JSON of a view, exactly as [`evaluation_to_json`] prints the evaluation it
 /// materializes into, without building it.
-fn view_json(view: &View<'_>, pretty: bool) -> String {
+pub(crate) fn view_json(view: &View<'_>, pretty: bool) -> String {
     let wire = WireEvaluation {
         capabilities: IterMap(view.capabilities().map(|(_, name, status)| {
             let state = WireCapability {

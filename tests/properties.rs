@@ -437,13 +437,24 @@ proptest! {
     }
 
     #[test]
-    fn allows_agrees_with_check_on_every_operation(customer in customer()) {
+    fn borrowed_evaluation_and_allows_agree_with_evaluate_and_check(customer in customer()) {
         let rules = RuleSet::builtin();
         let snapshot = customer.snapshot();
         let evaluation = rules.evaluate(&snapshot, customer.at());
+        let borrowed = rules.evaluate_ref(&snapshot, customer.at());
+        prop_assert_eq!(&borrowed.to_evaluation(), &evaluation);
+        for (name, status) in borrowed.capabilities() {
+            prop_assert_eq!(evaluation.capabilities[name].status, status);
+            let blocking: Vec<&str> = borrowed.blocking(name).collect();
+            let expected: Vec<&str> = evaluation.waiting_on.get(name).map(|w| w.requirements.iter().map(String::as_str).collect()).unwrap_or_default();
+            if status == CapabilityStatus::Pending {
+                prop_assert_eq!(blocking, expected);
+            }
+        }
         for operation in rules.operation_names() {
             let decision = rules.check(&snapshot, operation, customer.at()).unwrap();
             prop_assert_eq!(rules.allows(&evaluation, &snapshot, operation).unwrap(), decision.allowed, "{}", operation);
+            prop_assert_eq!(borrowed.allows(operation).unwrap(), decision.allowed, "{}", operation);
         }
     }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use capgate::wire::WireError;
-use capgate::{Evaluation, RuleSet, Snapshot, Timestamp};
+use capgate::{EvaluationRef, RuleSet, Snapshot, Timestamp};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -187,29 +187,26 @@ impl Comparison<'_> {
         let id = snapshot
             .customer_id()
             .map_or_else(|| format!("line {line}"), str::to_owned);
-        let before = self.old.evaluate(snapshot, self.at);
-        let after = self.new.evaluate(snapshot, self.at);
-        for name in &after.allowed {
-            if before.allowed.binary_search(name).is_err() {
+        let before = self.old.evaluate_ref(snapshot, self.at);
+        let after = self.new.evaluate_ref(snapshot, self.at);
+        for name in after.allowed() {
+            if !before.is_allowed(name) {
                 let change = into.capability(name);
                 change.gained += 1;
                 push_example(&mut change.examples_gained, &id);
             }
         }
-        for name in &before.allowed {
-            if after.allowed.binary_search(name).is_err() {
+        for name in before.allowed() {
+            if !after.is_allowed(name) {
                 let change = into.capability(name);
                 change.lost += 1;
                 push_example(&mut change.examples_lost, &id);
             }
         }
         for operation in &self.operations {
-            let allowed = |rules: &RuleSet, evaluation: &Evaluation| {
-                rules
-                    .allows(evaluation, snapshot, operation)
-                    .unwrap_or(false)
-            };
-            match (allowed(self.old, &before), allowed(self.new, &after)) {
+            let allowed =
+                |evaluation: &EvaluationRef<'_>| evaluation.allows(operation).unwrap_or(false);
+            match (allowed(&before), allowed(&after)) {
                 (false, true) => {
                     let change = into.operation(operation);
                     change.gained += 1;
@@ -223,19 +220,29 @@ impl Comparison<'_> {
                 _ => {}
             }
         }
-        for key in after.requirements.keys() {
-            if !before.requirements.contains_key(key) {
-                let change = into.requirement(key);
+        // Both lists are in key order: one merge finds what appeared and what went away.
+        let mut old_keys = before.outstanding().map(|(key, _, _)| key).peekable();
+        let mut new_keys = after.outstanding().map(|(key, _, _)| key).peekable();
+        loop {
+            let (appeared, key) = match (old_keys.peek(), new_keys.peek()) {
+                (None, None) => break,
+                (Some(old), Some(new)) if old == new => {
+                    old_keys.next();
+                    new_keys.next();
+                    continue;
+                }
+                (Some(old), Some(new)) if old < new => (false, old_keys.next()),
+                (Some(_), None) => (false, old_keys.next()),
+                (_, Some(_)) => (true, new_keys.next()),
+            };
+            let Some(key) = key else { break };
+            let change = into.requirement(key);
+            if appeared {
                 change.newly_outstanding += 1;
-                push_example(&mut change.examples, &id);
-            }
-        }
-        for key in before.requirements.keys() {
-            if !after.requirements.contains_key(key) {
-                let change = into.requirement(key);
+            } else {
                 change.no_longer_outstanding += 1;
-                push_example(&mut change.examples, &id);
             }
+            push_example(&mut change.examples, &id);
         }
     }
 

@@ -69,7 +69,7 @@ pub(crate) fn evaluate(rules: &RuleSet, snapshot: &Snapshot, at: Timestamp) -> E
 /// [`crate::ruleset::MAX_CAPABILITIES`]).
 type CapabilityMask = u128;
 
-fn bit(idx: usize) -> CapabilityMask {
+pub(crate) fn bit(idx: usize) -> CapabilityMask {
     u32::try_from(idx)
         .ok()
         .and_then(|shift| 1u128.checked_shl(shift))
@@ -206,7 +206,30 @@ impl View<'_> {
         )
     }
 
+    /// The owned [`Evaluation`] (clones the names and the requirements).
+    pub(crate) fn to_evaluation(&self) -> Evaluation {
+        let mut evaluation = self.materialize(BTreeMap::new());
+        for (key, mask, outstanding) in &self.requirements {
+            let mut outstanding = outstanding.clone();
+            outstanding.impact = capability_names(self.compiled, *mask);
+            evaluation
+                .requirements
+                .insert((*key).to_owned(), outstanding);
+        }
+        evaluation
+    }
+
     pub(crate) fn into_evaluation(self) -> Evaluation {
+        let mut evaluation = self.materialize(BTreeMap::new());
+        for (key, mask, mut outstanding) in self.requirements {
+            outstanding.impact = capability_names(self.compiled, mask);
+            evaluation.requirements.insert(key.to_owned(), outstanding);
+        }
+        evaluation
+    }
+
+    /// Everything but the requirements (`requirements` is put in as given).
+    fn materialize(&self, requirements: BTreeMap<String, Outstanding>) -> Evaluation {
         let mut capabilities = BTreeMap::new();
         let mut waiting_on = BTreeMap::new();
         for (idx, name, status) in self.capabilities() {
@@ -230,11 +253,6 @@ impl View<'_> {
         }
         let allowed = self.allowed().map(str::to_owned).collect();
         let warnings = self.warnings().collect();
-        let mut requirements = BTreeMap::new();
-        for (key, mask, mut outstanding) in self.requirements {
-            outstanding.impact = capability_names(self.compiled, mask);
-            requirements.insert(key.to_owned(), outstanding);
-        }
         Evaluation {
             capabilities,
             requirements,
@@ -334,7 +352,7 @@ fn view_inner<'a>(
 
     // (f) Outstanding requirements with their impact; candidates no capability took are
     // dropped unless the provider lists them.
-    let mut requirements = Vec::new();
+    let mut requirements = Vec::with_capacity(assessed.len());
     let mut blocked: CapabilityMask = 0;
     for item in assessed {
         let needed = item
@@ -392,8 +410,9 @@ fn assess<'a>(
             .filter_map(|name| compiled.capability_idx(name))
             .fold(0, |mask, idx| mask | bit(idx))
     };
-    let mut assessed: Vec<Assessed<'a>> = Vec::new();
-    for (definition_idx, provider_entry) in requirement_keys(compiled, candidate, snapshot) {
+    let keys = requirement_keys(compiled, candidate, snapshot);
+    let mut assessed: Vec<Assessed<'a>> = Vec::with_capacity(keys.len());
+    for (definition_idx, provider_entry) in keys {
         let definition = definition_idx.and_then(|idx| compiled.requirements.get(idx));
         let mut provider = None;
         let mut local = None;
@@ -535,7 +554,10 @@ fn requirement_keys<'s>(
         .iter()
         .flat_map(|map| map.iter())
         .peekable();
-    let mut out = Vec::new();
+    // At most one entry per definition and one per provider entry.
+    let mut out = Vec::with_capacity(
+        compiled.requirements.len() + snapshot.requirements.as_ref().map_or(0, BTreeMap::len),
+    );
     loop {
         match (needed.peek(), listed.peek()) {
             (None, None) => return out,
@@ -896,6 +918,24 @@ fn strictness(status: RequirementStatus, blocking: bool) -> u8 {
         (RequirementStatus::Due, false) => 1,
         (RequirementStatus::EventuallyDue, _) => 0,
     }
+}
+
+/// [`allows`] for a view: its statuses, and the operation's context in its snapshot.
+pub(crate) fn view_allows(view: &View<'_>, operation: &str) -> Result<bool, CheckError> {
+    let compiled = view.compiled;
+    let Some(definition) = compiled.operations.get(operation) else {
+        return Err(CheckError::unknown_operation(operation));
+    };
+    let authorized = definition
+        .capabilities
+        .iter()
+        .all(|&idx| view.status(idx) == CapabilityStatus::Active);
+    Ok(authorized
+        && definition.context.iter().all(|&idx| {
+            compiled.context.get(idx).is_some_and(|context| {
+                checks::check_field(&context.field, view.snapshot, view.at) == FieldOutcome::Met
+            })
+        }))
 }
 
 pub(crate) fn allows(

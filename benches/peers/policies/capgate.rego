@@ -111,56 +111,39 @@ capabilities := {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Rule structure: what each capability needs (own requirements, its groups' recursively, its
-# dependencies' recursively), as reachability in one graph of "kind:name" nodes.
+# Rule structure. Rego has no recursion: nested groups and dependencies are resolved with
+# graph.reachable.
 # ---------------------------------------------------------------------------------------------
 
-rule_graph[node] := edges if {
-	some name, capability in capabilities
-	node := concat(":", ["capability", name])
-	edges := array.concat(
-		array.concat(
-			[concat(":", ["group", g]) | some g in object.get(capability, "groups", [])],
-			[concat(":", ["capability", d]) | some d in object.get(capability, "depends_on", [])],
-		),
-		[concat(":", ["requirement", r]) | some r in object.get(capability, "requirements", [])],
-	)
-}
-
-rule_graph[node] := edges if {
-	some name, group in groups
-	node := concat(":", ["group", name])
-	edges := array.concat(
-		[concat(":", ["group", g]) | some g in object.get(group, "groups", [])],
-		[concat(":", ["requirement", r]) | some r in object.get(group, "requirements", [])],
-	)
-}
-
-# Requirements are leaves. (regorus's graph.reachable returns only nodes that are keys of the
-# graph, so leaves are listed too.)
-rule_graph[node] := [] if {
-	some key, _ in requirements
-	node := concat(":", ["requirement", key])
-}
-
-# needs[capability] = the requirement keys it needs.
+# needs[capability] = the requirement keys it needs: its own, its groups' (and their groups',
+# transitively), and those of its dependencies (transitively).
 needs[name] := {key |
-	some node in graph.reachable(rule_graph, {concat(":", ["capability", name])})
-	startswith(node, "requirement:")
-	key := substring(node, count("requirement:"), -1)
+	some capability in with_dependencies[name]
+	some key in object.get(capabilities[capability], "requirements", [])
+} | {key |
+	some group in graph.reachable(group_graph, capability_groups[name])
+	some key in object.get(groups[group], "requirements", [])
 } if {
 	some name, _ in capabilities
 }
+
+# capability_groups[capability] = the groups it and its dependencies list.
+capability_groups[name] := {group |
+	some capability in with_dependencies[name]
+	some group in object.get(capabilities[capability], "groups", [])
+} if {
+	some name, _ in capabilities
+}
+
+group_graph[name] := object.get(group, "groups", []) if some name, group in groups
+
+dependency_graph[name] := object.get(capability, "depends_on", []) if some name, capability in capabilities
+
+# with_dependencies[capability] = itself and its dependencies, transitively.
+with_dependencies[name] := graph.reachable(dependency_graph, {name}) if some name, _ in capabilities
 
 # depends[capability] = its dependencies, transitively (an active capability needs them active).
-depends[name] := {dep |
-	some node in graph.reachable(rule_graph, {concat(":", ["capability", name])})
-	startswith(node, "capability:")
-	dep := substring(node, count("capability:"), -1)
-	dep != name
-} if {
-	some name, _ in capabilities
-}
+depends[name] := with_dependencies[name] - {name} if some name, _ in capabilities
 
 # ---------------------------------------------------------------------------------------------
 # The snapshot and the evaluation time.

@@ -57,35 +57,92 @@ const STRING_FIELDS: &[&[&str]] = &[
     &["phone"],
 ];
 const STRINGS: &[&str] = &[
-    "", " ", "\t \n", "\u{a0}", "\u{2003}x", "Jane", "US", "GB", "ca", "MA", "123-45-6789", "***-**-6789", "123456789",
-    "1234", "+16175550142", "16175550142", "+0123", "jane@example.com", "jane doe@example.com",
-    "a@b", "é@x.io", "investing", "savings", "salary", "employed_fulltime", "technology",
-    "10k_to_100k", "1k-10k", "other",
+    "",
+    " ",
+    "\t \n",
+    "\u{a0}",
+    "\u{2003}x",
+    "Jane",
+    "US",
+    "GB",
+    "ca",
+    "MA",
+    "123-45-6789",
+    "***-**-6789",
+    "123456789",
+    "1234",
+    "+16175550142",
+    "16175550142",
+    "+0123",
+    "jane@example.com",
+    "jane doe@example.com",
+    "a@b",
+    "é@x.io",
+    "investing",
+    "savings",
+    "salary",
+    "employed_fulltime",
+    "technology",
+    "10k_to_100k",
+    "1k-10k",
+    "other",
 ];
 const DATE_PARTS: &[&str] = &[
     "1", "7", "07", "0", "00", "12", "13", "22", "23", "29", "30", "31", "32", "02", "2", "1988",
     "2000", "1900", "2024", "2023", "2026", "2027", "99", "19a8", "+1", "",
 ];
 const CAPABILITIES: &[&str] = &[
-    "custodyCrypto", "custodyFiat", "custodyStablecoin", "tradeCrypto", "tradeStablecoin",
-    "transferCrypto", "transferFiat", "transferStablecoin", "stakeCrypto",
+    "custodyCrypto",
+    "custodyFiat",
+    "custodyStablecoin",
+    "tradeCrypto",
+    "tradeStablecoin",
+    "transferCrypto",
+    "transferFiat",
+    "transferStablecoin",
+    "stakeCrypto",
 ];
 const CAPABILITY_STATUSES: &[Option<&str>] = &[
-    None, Some("active"), Some("active"), Some("pending"), Some("inactive"), Some("unrequested"),
+    None,
+    Some("active"),
+    Some("active"),
+    Some("pending"),
+    Some("inactive"),
+    Some("unrequested"),
     Some("suspended"),
 ];
 const REQUIREMENT_KEYS: &[&str] = &[
-    "firstName", "fullSsn", "dateOfBirth", "tos", "taxAttestation", "occupation", "ssnLast4",
-    "proofOfAddress", "addressLine2",
+    "firstName",
+    "fullSsn",
+    "dateOfBirth",
+    "tos",
+    "taxAttestation",
+    "occupation",
+    "ssnLast4",
+    "proofOfAddress",
+    "addressLine2",
 ];
 const REQUIREMENT_STATUSES: &[&str] = &[
-    "due", "due", "past_due", "overdue", "pending", "rejected", "eventually_due", "in_review",
+    "due",
+    "due",
+    "past_due",
+    "overdue",
+    "pending",
+    "rejected",
+    "eventually_due",
+    "in_review",
 ];
 /// Instants around the corpus's evaluation times.
 const TIMES: &[&str] = &[
-    "2026-01-10T15:00:00Z", "2026-04-17T20:00:00Z", "2026-06-30T23:59:59Z",
-    "2026-10-15T12:00:00Z", "2026-11-01T00:00:00Z", "2026-11-22T11:59:59Z",
-    "2026-11-22T12:00:00Z", "2026-11-22T12:00:01Z", "2026-12-31T23:59:59Z",
+    "2026-01-10T15:00:00Z",
+    "2026-04-17T20:00:00Z",
+    "2026-06-30T23:59:59Z",
+    "2026-10-15T12:00:00Z",
+    "2026-11-01T00:00:00Z",
+    "2026-11-22T11:59:59Z",
+    "2026-11-22T12:00:00Z",
+    "2026-11-22T12:00:01Z",
+    "2026-12-31T23:59:59Z",
 ];
 
 /// Mutates `snapshot` in place with `edits` random edits.
@@ -132,14 +189,16 @@ fn mutate(rng: &mut Rng, snapshot: &mut Value, edits: usize) {
                 if rng.below(2) == 0 {
                     entry["deadline"] = Value::from(*rng.pick(TIMES));
                 }
-                let impact: Vec<&str> = (0..rng.below(3)).map(|_| *rng.pick(CAPABILITIES)).collect();
+                let impact: Vec<&str> =
+                    (0..rng.below(3)).map(|_| *rng.pick(CAPABILITIES)).collect();
                 if rng.below(4) != 0 {
                     entry["impact"] = json!(impact);
                 }
                 if key == "tos" && rng.below(2) == 0 {
                     let versions: Vec<Value> = (0..1 + rng.below(2))
                         .map(|i| {
-                            let mut version = json!({"versionId": format!("v{i}"), "languages": ["en"]});
+                            let mut version =
+                                json!({"versionId": format!("v{i}"), "languages": ["en"]});
                             if rng.below(3) != 0 {
                                 version["deadline"] = Value::from(*rng.pick(TIMES));
                             }
@@ -158,13 +217,21 @@ fn mutate(rng: &mut Rng, snapshot: &mut Value, edits: usize) {
                 let version = *rng.pick(&["us_individual_2026-05-29", "us_individual_2026-01-15"]);
                 let language = *rng.pick(&["en", "en", "fr"]);
                 let entry = json!({"versionId": version, "language": language, "acceptedAt": *rng.pick(TIMES)});
-                let list = if rng.below(3) == 0 { json!([]) } else { json!([entry]) };
+                let list = if rng.below(3) == 0 {
+                    json!([])
+                } else {
+                    json!([entry])
+                };
                 set(snapshot, &["tosAcceptances"], list);
             }
             _ => {
                 let form = *rng.pick(&["us_w9", "us_w9", "us_w8"]);
                 let entry = json!({"form": form, "acceptedAt": *rng.pick(TIMES)});
-                let list = if rng.below(3) == 0 { json!([]) } else { json!([entry]) };
+                let list = if rng.below(3) == 0 {
+                    json!([])
+                } else {
+                    json!([entry])
+                };
                 set(snapshot, &["taxAttestations"], list);
             }
         }
@@ -177,7 +244,9 @@ fn set(snapshot: &mut Value, path: &[&str], value: Value) {
         if !cursor.is_object() {
             *cursor = json!({});
         }
-        let map = cursor.as_object_mut().unwrap_or_else(|| unreachable!("just made an object"));
+        let map = cursor
+            .as_object_mut()
+            .unwrap_or_else(|| unreachable!("just made an object"));
         if i + 1 == path.len() {
             map.insert((*key).to_owned(), value);
             return;
@@ -228,7 +297,10 @@ pub fn cases(corpus: &[Case], count: usize) -> Vec<Case> {
 }
 
 /// `P`'s answer on every case, by name.
-pub fn answers<P: Peer>(root: &std::path::Path, cases: &[Case]) -> Result<BTreeMap<String, Answer>> {
+pub fn answers<P: Peer>(
+    root: &std::path::Path,
+    cases: &[Case],
+) -> Result<BTreeMap<String, Answer>> {
     let peer = P::load(&P::read(root)?)?;
     cases
         .iter()

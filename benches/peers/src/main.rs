@@ -18,7 +18,8 @@
 //!
 //! Run it with `bash run.sh` (or `cargo run --release --locked`) from `benches/peers`;
 //! `-- --check` checks the answers only, without timing; `-- --fuzz N` checks the answers on
-//! N mutated snapshots (see `fuzz.rs`).
+//! N mutated snapshots (see `fuzz.rs`); `-- --only NAME` runs capgate and the peers whose name
+//! contains NAME.
 
 mod corpus;
 mod fuzz;
@@ -67,21 +68,49 @@ fn run() -> Result<bool> {
     );
 
     let args: Vec<String> = std::env::args().collect();
-    if let Some(count) = args.iter().position(|arg| arg == "--fuzz").map(|i| args.get(i + 1)) {
-        let count = count.and_then(|n| n.parse().ok()).context("--fuzz takes a count")?;
+    if let Some(count) = args
+        .iter()
+        .position(|arg| arg == "--fuzz")
+        .map(|i| args.get(i + 1))
+    {
+        let count = count
+            .and_then(|n| n.parse().ok())
+            .context("--fuzz takes a count")?;
         return fuzz_check(root, &cases, count);
     }
     let timed = !args.iter().any(|arg| arg == "--check");
 
     let capgate = measure::<Capgate>(root, &cases, None, timed)?;
     let reference = Some((&capgate.answers, &capgate));
-    let rows = vec![
-        measure::<Cedar>(root, &cases, reference, timed)?,
-        measure::<Rego>(root, &cases, reference, timed)?,
-        measure::<Zen>(root, &cases, reference, timed)?,
-        measure::<JsonLogic>(root, &cases, reference, timed)?,
-    ];
+    let only = args
+        .iter()
+        .position(|arg| arg == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|name| name.to_lowercase());
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|only| name.to_lowercase().contains(only))
+    };
+    let mut rows = Vec::new();
+    if wanted(Cedar::NAME) {
+        rows.push(measure::<Cedar>(root, &cases, reference, timed)?);
+    }
+    if wanted(Rego::NAME) {
+        rows.push(measure::<Rego>(root, &cases, reference, timed)?);
+    }
+    if wanted(Zen::NAME) {
+        rows.push(measure::<Zen>(root, &cases, reference, timed)?);
+    }
+    if wanted(JsonLogic::NAME) {
+        rows.push(measure::<JsonLogic>(root, &cases, reference, timed)?);
+    }
     let all_agree = rows.iter().all(|row| row.mismatches.is_empty());
+    if !timed {
+        for row in &rows {
+            println!("{}: {}", row.name, report::agreement(row));
+        }
+        return Ok(all_agree);
+    }
     let rows: Vec<Row> = std::iter::once(capgate).chain(rows).collect();
 
     let table = report::markdown(&rows, &cases);
@@ -98,8 +127,10 @@ fn fuzz_check(root: &Path, corpus: &[Case], count: usize) -> Result<bool> {
     let cases = fuzz::cases(corpus, count);
     eprintln!("{} mutated snapshots", cases.len());
     let reference = fuzz::answers::<Capgate>(root, &cases)?;
-    let distinct: std::collections::BTreeSet<String> =
-        reference.values().map(|answer| format!("{answer:?}")).collect();
+    let distinct: std::collections::BTreeSet<String> = reference
+        .values()
+        .map(|answer| format!("{answer:?}"))
+        .collect();
     eprintln!("{} distinct answers from capgate", distinct.len());
     let peers = [
         (Cedar::NAME, fuzz::answers::<Cedar>(root, &cases)?),
@@ -113,7 +144,11 @@ fn fuzz_check(root: &Path, corpus: &[Case], count: usize) -> Result<bool> {
             .iter()
             .filter(|case| answers.get(&case.name) != reference.get(&case.name))
             .collect();
-        println!("{name}: {}/{} agree", cases.len() - wrong.len(), cases.len());
+        println!(
+            "{name}: {}/{} agree",
+            cases.len() - wrong.len(),
+            cases.len()
+        );
         for case in wrong.iter().take(3) {
             println!(
                 "  {} at {}\n    snapshot: {}\n    capgate: {:?}\n    {name}: {:?}",
@@ -200,6 +235,7 @@ fn measure<P: Peer>(
     });
     Ok(Row {
         name: P::NAME,
+        reference: reference.is_none(),
         notes: P::NOTES,
         excluded: P::EXCLUDED,
         load_ns,

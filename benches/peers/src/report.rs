@@ -10,6 +10,8 @@ use crate::timing::median;
 /// One engine's results.
 pub struct Row {
     pub name: &'static str,
+    /// Whether this is capgate, the reference.
+    pub reference: bool,
     pub notes: &'static str,
     pub excluded: &'static [(&'static str, &'static str)],
     /// Median time to load the policy.
@@ -35,24 +37,25 @@ pub fn markdown(rows: &[Row], cases: &[Case]) -> String {
         fixtures.join(" | "),
         cases.len()
     );
-    let _ = writeln!(out, "|---|---:|{}---:|---:|---|---|", "---:|".repeat(fixtures.len()));
+    let _ = writeln!(
+        out,
+        "|---|---:|{}---:|---:|---|---|",
+        "---:|".repeat(fixtures.len())
+    );
     for row in rows {
         let per_fixture: Vec<String> = fixtures
             .iter()
-            .map(|name| row.decision_ns.get(*name).map_or("excluded".into(), |ns| duration(*ns)))
+            .map(|name| {
+                row.decision_ns
+                    .get(*name)
+                    .map_or("excluded".into(), |ns| duration(*ns))
+            })
             .collect();
         let mut all: Vec<f64> = row.decision_ns.values().copied().collect();
-        let ratio = row.ratio.map_or("1 (baseline)".into(), |r| format!("{r:.1}x"));
-        let agreement = match (row.ratio, row.excluded.len()) {
-            (None, _) => format!("reference ({} snapshots)", row.asked),
-            (Some(_), 0) => format!("{}/{}", row.asked - row.mismatches.len(), row.asked),
-            (Some(_), n) => format!(
-                "{}/{} ({n} excluded: {})",
-                row.asked - row.mismatches.len(),
-                row.asked,
-                row.excluded.iter().map(|(case, _)| *case).collect::<Vec<_>>().join(", ")
-            ),
-        };
+        let ratio = row
+            .ratio
+            .map_or("1 (baseline)".into(), |r| format!("{r:.1}x"));
+        let agreement = agreement(row);
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {ratio} | {agreement} | {} |",
@@ -64,6 +67,25 @@ pub fn markdown(rows: &[Row], cases: &[Case]) -> String {
         );
     }
     out
+}
+
+/// `N/N`, with the exclusions; `reference` for capgate.
+pub fn agreement(row: &Row) -> String {
+    let agreed = row.asked - row.mismatches.len();
+    match row.excluded {
+        _ if row.reference => format!("reference ({} snapshots)", row.asked),
+        [] => format!("{agreed}/{}", row.asked),
+        excluded => format!(
+            "{agreed}/{} ({} excluded: {})",
+            row.asked,
+            excluded.len(),
+            excluded
+                .iter()
+                .map(|(case, _)| *case)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 /// `results.md`: the table, what was measured, and the exclusions.
@@ -87,7 +109,10 @@ pub fn document(table: &str, rows: &[Row]) -> String {
             }
         }
     }
-    let mismatched: Vec<&Row> = rows.iter().filter(|row| !row.mismatches.is_empty()).collect();
+    let mismatched: Vec<&Row> = rows
+        .iter()
+        .filter(|row| !row.mismatches.is_empty())
+        .collect();
     if !mismatched.is_empty() {
         let _ = writeln!(out, "\n## Disagreements with capgate\n");
         for row in mismatched {

@@ -57,17 +57,49 @@ const PHONE: &str = r"^\+[1-9][0-9]{1,14}$";
 
 /// `checks.<name>`: (name, path in the snapshot, check), from rules/coinbase-customers.toml.
 const HOST_CHECKS: &[(&str, &[&str], HostCheck)] = &[
-    ("firstName", &["individual", "firstName"], HostCheck::NonBlank),
+    (
+        "firstName",
+        &["individual", "firstName"],
+        HostCheck::NonBlank,
+    ),
     ("lastName", &["individual", "lastName"], HostCheck::NonBlank),
-    ("addressLine1", &["individual", "address", "line1"], HostCheck::NonBlank),
-    ("addressCity", &["individual", "address", "city"], HostCheck::NonBlank),
-    ("addressPostalCode", &["individual", "address", "postCode"], HostCheck::NonBlank),
+    (
+        "addressLine1",
+        &["individual", "address", "line1"],
+        HostCheck::NonBlank,
+    ),
+    (
+        "addressCity",
+        &["individual", "address", "city"],
+        HostCheck::NonBlank,
+    ),
+    (
+        "addressPostalCode",
+        &["individual", "address", "postCode"],
+        HostCheck::NonBlank,
+    ),
     ("fullSsn", &["individual", "fullSsn"], matches(SSN, None)),
-    ("ssnLast4", &["individual", "ssnLast4"], matches(SSN_LAST4, None)),
-    ("addressSubdivision", &["individual", "address", "state"], matches(STATE, None)),
-    ("individualEmail", &["individual", "email"], matches(EMAIL, Some(254))),
+    (
+        "ssnLast4",
+        &["individual", "ssnLast4"],
+        matches(SSN_LAST4, None),
+    ),
+    (
+        "addressSubdivision",
+        &["individual", "address", "state"],
+        matches(STATE, None),
+    ),
+    (
+        "individualEmail",
+        &["individual", "email"],
+        matches(EMAIL, Some(254)),
+    ),
     ("email", &["email"], matches(EMAIL, Some(254))),
-    ("individualPhoneNumber", &["individual", "phoneNumber"], matches(PHONE, None)),
+    (
+        "individualPhoneNumber",
+        &["individual", "phoneNumber"],
+        matches(PHONE, None),
+    ),
     ("phone", &["phone"], matches(PHONE, None)),
 ];
 
@@ -106,13 +138,11 @@ pub type Output = Vec<(String, bool, Vec<String>)>;
 
 impl Peer for Cedar {
     const NAME: &'static str = "Cedar (cedar-policy)";
-    const NOTES: &'static str = "one request per (live capability x requirement key), host \
-        combines the answers; host computes what Cedar has no operator for: regex `pattern`, \
-        `length`, whitespace-only `non_empty`, `date_parts` digits and calendar validity (the \
-        future-date test stays in Cedar), the acceptances/attestations dated at or before \
-        `at` (no quantifier over a list), and per provider `tos` entry the earliest version \
-        deadline and whether one has none; `one_of`, paths, statuses, deadlines, hierarchy \
-        and impact are Cedar";
+    const NOTES: &'static str = "one request per live capability x requirement key (about 100-200 per \
+        snapshot), the host combines the answers; host precomputes what Cedar has no operator \
+        for: regex `pattern`, `length`, whitespace-only `non_empty`, `date_parts` validity, the \
+        acceptances/attestations dated at or before `at` (no quantifier over a list), the \
+        earliest ToS-version deadline";
 
     type Source = (String, String);
     type Input = Input;
@@ -179,7 +209,9 @@ impl Peer for Cedar {
             .filter(|key| !self.requirements.contains(*key))
             .collect();
         for key in &provider_only {
-            entities.push(json!({"uid": {"type": "Requirement", "id": key}, "attrs": {}, "parents": []}));
+            entities.push(
+                json!({"uid": {"type": "Requirement", "id": key}, "attrs": {}, "parents": []}),
+            );
         }
         let entities = Entities::from_json_value(Value::Array(entities), None)?;
 
@@ -242,7 +274,11 @@ impl Peer for Cedar {
                     blockers.push(key.clone());
                 }
             }
-            output.push((capability.name.clone(), allowed(&capability.use_)?, blockers));
+            output.push((
+                capability.name.clone(),
+                allowed(&capability.use_)?,
+                blockers,
+            ));
         }
         Ok(output)
     }
@@ -312,14 +348,19 @@ impl Cedar {
             .iter()
             .filter(|entry| dated_by_at(entry))
             .filter_map(|entry| {
-                let (version, language) = (entry["versionId"].as_str()?, entry["language"].as_str()?);
+                let (version, language) =
+                    (entry["versionId"].as_str()?, entry["language"].as_str()?);
                 Some(Value::String(format!("{version}/{language}")))
             })
             .collect();
         let attested: Vec<Value> = entries("taxAttestations")
             .iter()
             .filter(|entry| dated_by_at(entry))
-            .filter_map(|entry| entry["form"].as_str().map(|form| Value::String(form.into())))
+            .filter_map(|entry| {
+                entry["form"]
+                    .as_str()
+                    .map(|form| Value::String(form.into()))
+            })
             .collect();
         attrs.insert("acceptedTos".into(), Value::Array(accepted));
         attrs.insert("attestedForms".into(), Value::Array(attested));
@@ -399,7 +440,11 @@ fn calendar_date(value: &Value) -> Option<String> {
         (lengths.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()))
             .then(|| text.parse::<u32>().ok())?
     };
-    let (day, month, year) = (part("day", 1..=2)?, part("month", 1..=2)?, part("year", 4..=4)?);
+    let (day, month, year) = (
+        part("day", 1..=2)?,
+        part("month", 1..=2)?,
+        part("year", 4..=4)?,
+    );
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -449,7 +494,10 @@ fn check_errors(response: &Response) -> Result<()> {
     ensure!(
         errors.peek().is_none(),
         "policy evaluation errors: {}",
-        errors.map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        errors
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     );
     Ok(())
 }

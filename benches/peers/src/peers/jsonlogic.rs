@@ -40,12 +40,10 @@ pub struct JsonLogic {
 
 impl Peer for JsonLogic {
     const NAME: &'static str = "JSONLogic (datalogic-rs)";
-    const NOTES: &'static str = "no variables: a chain of 8 named rules, the host passing each \
-        one's result to the next; no regexes: the host adds a `matches` operator (regex \
-        crate); datalogic-rs extensions for `trim`, `length`, `entries` (the provider map), \
-        `sort`/`distinct` and datetimes; calendar arithmetic for `date_parts`; an iteration \
-        cannot see the enclosing iteration's item, so the per-capability rule is written out \
-        once per capability";
+    const NOTES: &'static str = "no variables: 8 chained rules, the host threads each result into the \
+        next; no regexes: the host registers a `matches` operator; datalogic-rs extensions \
+        (`trim`, `length`, `entries`, `sort`/`distinct`, datetimes); no outer-scope access \
+        inside an iteration: the per-capability rule is written out 8 times";
 
     type Source = String;
     type Input = ParsedData;
@@ -116,7 +114,9 @@ impl Peer for JsonLogic {
             ..Answer::default()
         };
         for entry in output[1].as_array().into_iter().flatten() {
-            let capability = entry[0].as_str().context("a pending entry without a name")?;
+            let capability = entry[0]
+                .as_str()
+                .context("a pending entry without a name")?;
             let blockers: Vec<String> = serde_json::from_value(entry[2].clone())?;
             answer.blocked_by.insert(capability.to_owned(), blockers);
         }
@@ -144,7 +144,9 @@ impl CustomOperator for Matches {
             ));
         };
         let Some(pattern) = pattern.as_str() else {
-            return Err(datalogic_rs::Error::invalid_arguments("the pattern is not a string"));
+            return Err(datalogic_rs::Error::invalid_arguments(
+                "the pattern is not a string",
+            ));
         };
         let Some(text) = value.as_str() else {
             return Ok(arena.bool(false));

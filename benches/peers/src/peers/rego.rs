@@ -4,9 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use std::cell::RefCell;
-
-use regorus::{Engine, Value};
+use regorus::{CompiledPolicy, Engine, Value};
 use serde_json::json;
 
 use super::{Answer, Peer};
@@ -15,17 +13,15 @@ use crate::corpus::Case;
 const POLICY: &str = "policies/capgate.rego";
 const ENTRY_POINT: &str = "data.capgate.decision";
 
-/// The engine with the policy loaded and prepared.
+/// The policy compiled for its entry point, `data.capgate.decision`.
 pub struct Rego {
-    engine: RefCell<Engine>,
+    policy: CompiledPolicy,
 }
 
 impl Peer for Rego {
     const NAME: &'static str = "Rego (regorus)";
-    const NOTES: &'static str = "everything in Rego: the rules as data, groups and \
-        dependencies through `graph.reachable`, regexes with `regex.match`, times with \
-        `time.parse_rfc3339_ns`, calendar arithmetic for `date_parts`; the host only wraps \
-        the snapshot as `{snapshot, at}`";
+    const NOTES: &'static str = "all in Rego: rules as data, groups via `graph.reachable`, `regex.match`, \
+        `time.*`, calendar arithmetic for `date_parts`; the host only wraps `{snapshot, at}`";
 
     type Source = String;
     type Input = Value;
@@ -39,19 +35,18 @@ impl Peer for Rego {
     fn load(source: &String) -> Result<Self> {
         let mut engine = Engine::new();
         engine.add_policy(POLICY.to_owned(), source.clone())?;
-        engine.set_input(Value::new_object());
-        engine.eval_rule(ENTRY_POINT.to_owned())?;
-        Ok(Rego { engine: RefCell::new(engine) })
+        let policy = engine.compile_with_entrypoint(&ENTRY_POINT.into())?;
+        Ok(Rego { policy })
     }
 
     fn prepare(&self, case: &Case) -> Result<Value> {
-        Ok(Value::from(json!({"snapshot": case.snapshot, "at": case.at})))
+        Ok(Value::from(
+            json!({"snapshot": case.snapshot, "at": case.at}),
+        ))
     }
 
     fn evaluate(&self, input: &Value) -> Result<Value> {
-        let mut engine = self.engine.borrow_mut();
-        engine.set_input(input.clone());
-        Ok(engine.eval_rule(ENTRY_POINT.to_owned())?)
+        Ok(self.policy.eval_with_input(input.clone())?)
     }
 
     fn answer(&self, output: Value) -> Result<Answer> {

@@ -31,11 +31,9 @@ pub struct Zen {
 
 impl Peer for Zen {
     const NAME: &'static str = "GoRules ZEN (zen-engine)";
-    const NOTES: &'static str = "everything in the graph: expression nodes (`matches` for \
-        regexes, `len`, `trim`, `d()` for times, closures over lists, calendar arithmetic for \
-        `date_parts`) and a decision table in loop mode for the provider statuses; the host \
-        only wraps the snapshot as `{snapshot, at}` and sorts the output lists. No recursion: \
-        groups are spelled out in the `Rules` node (the default rules have no `depends_on`)";
+    const NOTES: &'static str = "all in the graph: expression nodes (`matches`, `len`, `trim`, `d()`, \
+        closures, calendar arithmetic) and a loop-mode decision table for provider statuses; \
+        the host only wraps `{snapshot, at}` and sorts the output lists";
 
     type Source = String;
     type Input = Variable;
@@ -52,13 +50,17 @@ impl Peer for Zen {
             .create_decision(Arc::new(content))
             .map_err(|err| anyhow!("{GRAPH}: {err:?}"))?;
         decision.compile();
-        decision.validate().map_err(|err| anyhow!("{GRAPH}: {err}"))?;
+        decision
+            .validate()
+            .map_err(|err| anyhow!("{GRAPH}: {err}"))?;
         let runtime = tokio::runtime::Builder::new_current_thread().build()?;
         Ok(Zen { decision, runtime })
     }
 
     fn prepare(&self, case: &Case) -> Result<Variable> {
-        Ok(Variable::from(json!({"snapshot": case.snapshot, "at": case.at})))
+        Ok(Variable::from(
+            json!({"snapshot": case.snapshot, "at": case.at}),
+        ))
     }
 
     fn evaluate(&self, input: &Variable) -> Result<Variable> {
@@ -77,7 +79,9 @@ impl Peer for Zen {
         }))
         .map_err(|err| anyhow!("unexpected `allowed`: {err}"))?;
         for entry in output["pending"].as_array().into_iter().flatten() {
-            let capability = entry["capability"].as_str().context("`pending` without a capability")?;
+            let capability = entry["capability"]
+                .as_str()
+                .context("`pending` without a capability")?;
             let mut blockers: Vec<String> = serde_json::from_value(entry["blockedBy"].clone())?;
             blockers.sort();
             answer.blocked_by.insert(capability.to_owned(), blockers);
