@@ -15,8 +15,10 @@ const SIZE_LIMIT: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Pattern {
     lite: regex_lite::Regex,
+    /// Compiled on first use: compiling every pattern twice would double the cost of loading
+    /// rules (which the WASM build does on page load), and many rule sets never match some.
     #[cfg(feature = "fast-regex")]
-    fast: Option<regex::Regex>,
+    fast: std::sync::OnceLock<Option<regex::Regex>>,
 }
 
 impl Pattern {
@@ -29,17 +31,23 @@ impl Pattern {
         Ok(Pattern {
             lite,
             #[cfg(feature = "fast-regex")]
-            fast: fast(pattern),
+            fast: std::sync::OnceLock::new(),
         })
     }
 
     /// Whether the pattern matches somewhere in `text`.
     pub(crate) fn is_match(&self, text: &str) -> bool {
         #[cfg(feature = "fast-regex")]
-        if let Some(fast) = &self.fast {
+        if let Some(fast) = self.fast() {
             return fast.is_match(text);
         }
         self.lite.is_match(text)
+    }
+
+    /// The `regex` matcher, when it has the same meaning (compiled on first use).
+    #[cfg(feature = "fast-regex")]
+    fn fast(&self) -> Option<&regex::Regex> {
+        self.fast.get_or_init(|| fast(self.lite.as_str())).as_ref()
     }
 
     /// The pattern as written.
@@ -84,14 +92,14 @@ mod tests {
     #[test]
     fn unicode_flags_stay_with_regex_lite() {
         for pattern in [r"(?u)^\w$", r"(?u:\d)", r"(?iu)x", r"(?-u)x"] {
-            assert!(Pattern::new(pattern).unwrap().fast.is_none(), "{pattern}");
+            assert!(Pattern::new(pattern).unwrap().fast().is_none(), "{pattern}");
         }
         assert!(!Pattern::new(r"(?u)^\w$").unwrap().is_match("é"));
         assert!(!Pattern::new(r"(?u:\d)").unwrap().is_match("٣"));
         // Patterns `regex` rejects in non-Unicode mode (they could match invalid UTF-8).
         for pattern in [r"^.$", r"^[^a]$", r"^\S$", r"^[é]$"] {
             let compiled = Pattern::new(pattern).unwrap();
-            assert!(compiled.fast.is_none(), "{pattern}");
+            assert!(compiled.fast().is_none(), "{pattern}");
             assert!(compiled.is_match("é"), "{pattern}");
         }
     }
@@ -104,7 +112,7 @@ mod tests {
             r"^\+[1-9][0-9]{1,14}$",
             r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}/-]+@[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*$",
         ] {
-            assert!(Pattern::new(pattern).unwrap().fast.is_some(), "{pattern}");
+            assert!(Pattern::new(pattern).unwrap().fast().is_some(), "{pattern}");
         }
     }
 

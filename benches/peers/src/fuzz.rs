@@ -25,6 +25,10 @@ impl Rng {
         self.0
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the result is below n, a usize"
+    )]
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
@@ -195,7 +199,7 @@ fn mutate(rng: &mut Rng, snapshot: &mut Value, edits: usize) {
                     entry["impact"] = json!(impact);
                 }
                 if key == "tos" && rng.below(2) == 0 {
-                    let versions: Vec<Value> = (0..1 + rng.below(2))
+                    let versions: Vec<Value> = (0..=rng.below(2))
                         .map(|i| {
                             let mut version =
                                 json!({"versionId": format!("v{i}"), "languages": ["en"]});

@@ -198,18 +198,18 @@ fn measure<P: Peer>(
             P::NAME,
             case.name
         );
-        if let Some((expected, _)) = reference {
-            if expected.get(&case.name) != Some(&answer) {
-                eprintln!(
-                    "{}: MISMATCH on {}\n  capgate: {:?}\n  {}: {:?}",
-                    P::NAME,
-                    case.name,
-                    expected.get(&case.name),
-                    P::NAME,
-                    answer
-                );
-                mismatches.push(case.name.clone());
-            }
+        if let Some((expected, _)) = reference
+            && expected.get(&case.name) != Some(&answer)
+        {
+            eprintln!(
+                "{}: MISMATCH on {}\n  capgate: {:?}\n  {}: {:?}",
+                P::NAME,
+                case.name,
+                expected.get(&case.name),
+                P::NAME,
+                answer
+            );
+            mismatches.push(case.name.clone());
         }
         answers.insert(case.name.clone(), answer);
         inputs.push((case.name.clone(), input));

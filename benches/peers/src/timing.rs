@@ -10,6 +10,12 @@ const BATCHES: usize = 11;
 
 /// The median time of one call of `f`, in nanoseconds: `f` runs in batches of about
 /// [`BATCH`], and the median over [`BATCHES`] batches is taken.
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "iteration counts and nanoseconds are far within f64's exact range"
+)]
 pub fn per_call_ns<T>(mut f: impl FnMut() -> T) -> f64 {
     // Calibrate: double the batch until it takes a quarter of BATCH, then scale.
     let mut iterations: u64 = 1;
@@ -60,6 +66,6 @@ pub fn median(values: &mut [f64]) -> f64 {
     if values.len() % 2 == 1 {
         values[mid]
     } else {
-        (values[mid - 1] + values[mid]) / 2.0
+        f64::midpoint(values[mid - 1], values[mid])
     }
 }

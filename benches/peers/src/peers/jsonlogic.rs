@@ -96,10 +96,11 @@ impl Peer for JsonLogic {
         let mut fields: Vec<(&str, DataValue<'_>)> = request.to_vec();
         let mut result = &DataValue::Null;
         for (name, logic) in &self.stages {
-            let data = arena.alloc(DataValue::Object(arena.alloc_slice_copy(&fields)));
+            let data: &DataValue<'_> =
+                arena.alloc(DataValue::Object(arena.alloc_slice_copy(&fields)));
             result = self
                 .engine
-                .evaluate(logic, &*data, arena)
+                .evaluate(logic, data, arena)
                 .map_err(|err| anyhow!("stage {name}: {err}"))?;
             fields.push((name.as_str(), *result));
         }
