@@ -7,7 +7,8 @@
 //! - `parse`: [`Snapshot::from_json`];
 //! - `end_to_end`: JSON bytes in, evaluation JSON out (compact, as `eval --ndjson` prints;
 //!   pretty, as `eval` prints), next to `floor`: `serde_json` parsing the same bytes into a
-//!   typed, borrowing struct holding every field the default rules read;
+//!   typed, borrowing struct holding every field the default rules read; and `write_only`,
+//!   the cost of writing the compact evaluation JSON alone (from an evaluated snapshot);
 //! - `check`: one operation's decision on a parsed snapshot, and from bytes.
 
 #![expect(
@@ -207,6 +208,11 @@ fn end_to_end(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("floor", name), text, |b, t| {
             b.iter(|| serde_json::from_str::<FloorCustomer<'_>>(black_box(t)).unwrap());
+        });
+        let snapshot = Snapshot::from_json(text).unwrap();
+        let evaluation = rules.evaluate_ref(&snapshot, Timestamp::parse(AT).unwrap());
+        group.bench_with_input(BenchmarkId::new("write_only", name), &evaluation, |b, e| {
+            b.iter(|| black_box(e).to_json(true));
         });
         group.bench_with_input(BenchmarkId::new("compact", name), text, |b, t| {
             b.iter(|| wire::evaluate_json_compact(&rules, black_box(t), AT).unwrap());

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::{ErrorCode, SnapshotError};
-use crate::json::{Json, JsonObject};
+use crate::json::{Json, JsonObject, Path};
 use crate::time::Timestamp;
 
 /// A customer snapshot, parsed and type-checked.
@@ -148,37 +148,44 @@ impl Snapshot {
     }
 
     fn from_tree(root: Json) -> Result<Snapshot, SnapshotError> {
-        let top = expect_object(&root, "")?;
+        let root_path = Path::Root;
+        let top = expect_object(&root, &root_path)?;
         let mut warnings = Vec::new();
 
-        let customer_id = optional_string(top, "customerId", "")?.map(str::to_owned);
-        optional_string(top, "type", "")?;
-        optional_string(top, "email", "")?;
-        optional_string(top, "phone", "")?;
+        let customer_id = optional_string(top, "customerId", &root_path)?.map(str::to_owned);
+        optional_string(top, "type", &root_path)?;
+        optional_string(top, "email", &root_path)?;
+        optional_string(top, "phone", &root_path)?;
 
-        if let Some(individual) = optional_object(top, "individual", "")? {
+        // Paths are rendered only for an error or a warning.
+        let individual_path = Path::Key(&root_path, "individual");
+        if let Some(individual) = optional_object(top, "individual", &root_path)? {
             for field in INDIVIDUAL_STRING_FIELDS {
-                optional_string(individual, field, "/individual")?;
+                optional_string(individual, field, &individual_path)?;
             }
-            if let Some(address) = optional_object(individual, "address", "/individual")? {
+            if let Some(address) = optional_object(individual, "address", &individual_path)? {
+                let address_path = Path::Key(&individual_path, "address");
                 for field in ADDRESS_STRING_FIELDS {
-                    optional_string(address, field, "/individual/address")?;
+                    optional_string(address, field, &address_path)?;
                 }
             }
-            if let Some(dob) = optional_object(individual, "dateOfBirth", "/individual")? {
+            if let Some(dob) = optional_object(individual, "dateOfBirth", &individual_path)? {
+                let dob_path = Path::Key(&individual_path, "dateOfBirth");
                 for field in DATE_OF_BIRTH_FIELDS {
-                    optional_string(dob, field, "/individual/dateOfBirth")?;
+                    optional_string(dob, field, &dob_path)?;
                 }
             }
         }
-        if let Some(compliance) = optional_object(top, "compliance", "")? {
-            optional_string(compliance, "requesterIpAddress", "/compliance")?;
+        if let Some(compliance) = optional_object(top, "compliance", &root_path)? {
+            let compliance_path = Path::Key(&root_path, "compliance");
+            optional_string(compliance, "requesterIpAddress", &compliance_path)?;
         }
 
         let mut capabilities = BTreeMap::new();
-        if let Some(map) = optional_object(top, "capabilities", "")? {
+        let capabilities_path = Path::Key(&root_path, "capabilities");
+        if let Some(map) = optional_object(top, "capabilities", &root_path)? {
             for (name, value) in map.iter() {
-                let path = format!("/capabilities/{}", escape(name));
+                let path = Path::Key(&capabilities_path, name);
                 let Some(entry) = nullable(value) else {
                     continue;
                 };
@@ -191,7 +198,8 @@ impl Snapshot {
                     "inactive" => ProviderCapabilityStatus::Inactive,
                     _ => {
                         warnings.push(format!(
-                            "unknown capability status at {path}/status is treated as not active"
+                            "unknown capability status at {}/status is treated as not active",
+                            path.render()
                         ));
                         ProviderCapabilityStatus::Unknown
                     }
@@ -200,12 +208,13 @@ impl Snapshot {
             }
         }
 
-        let requirements = match optional_object(top, "requirements", "")? {
+        let requirements_path = Path::Key(&root_path, "requirements");
+        let requirements = match optional_object(top, "requirements", &root_path)? {
             None => None,
             Some(map) => {
                 let mut requirements = BTreeMap::new();
                 for (key, value) in map.iter() {
-                    let path = format!("/requirements/{}", escape(key));
+                    let path = Path::Key(&requirements_path, key);
                     let requirement = parse_provider_requirement(value, &path, &mut warnings)?;
                     requirements.insert(key.to_owned(), requirement);
                 }
@@ -214,11 +223,12 @@ impl Snapshot {
         };
 
         let mut tos_acceptances = Vec::new();
-        for (idx, entry) in optional_array(top, "tosAcceptances", "")?
+        let acceptances_path = Path::Key(&root_path, "tosAcceptances");
+        for (idx, entry) in optional_array(top, "tosAcceptances", &root_path)?
             .iter()
             .enumerate()
         {
-            let path = format!("/tosAcceptances/{idx}");
+            let path = Path::Index(&acceptances_path, idx);
             let entry = expect_object(entry, &path)?;
             tos_acceptances.push(TosAcceptance {
                 version_id: required_string(entry, "versionId", &path)?.to_owned(),
@@ -228,11 +238,12 @@ impl Snapshot {
         }
 
         let mut tax_attestations = Vec::new();
-        for (idx, entry) in optional_array(top, "taxAttestations", "")?
+        let attestations_path = Path::Key(&root_path, "taxAttestations");
+        for (idx, entry) in optional_array(top, "taxAttestations", &root_path)?
             .iter()
             .enumerate()
         {
-            let path = format!("/taxAttestations/{idx}");
+            let path = Path::Index(&attestations_path, idx);
             let entry = expect_object(entry, &path)?;
             optional_bool(entry, "isExemptBackupWithholding", &path)?;
             optional_bool(entry, "edeliveryConsent", &path)?;
@@ -304,7 +315,7 @@ impl fmt::Debug for Snapshot {
 
 fn parse_provider_requirement(
     value: &Json,
-    path: &str,
+    path: &Path<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<ProviderRequirement, SnapshotError> {
     let entry = expect_object(value, path)?;
@@ -316,7 +327,8 @@ fn parse_provider_requirement(
         "eventually_due" => ProviderRequirementStatus::EventuallyDue,
         _ => {
             warnings.push(format!(
-                "unknown requirement status at {path}/status is treated as blocking"
+                "unknown requirement status at {}/status is treated as blocking",
+                path.render()
             ));
             ProviderRequirementStatus::Unknown
         }
@@ -329,7 +341,8 @@ fn parse_provider_requirement(
         .iter()
         .enumerate()
     {
-        let version_path = format!("{path}/tosVersions/{idx}");
+        let versions_path = Path::Key(path, "tosVersions");
+        let version_path = Path::Index(&versions_path, idx);
         let version = expect_object(version, &version_path)?;
         tos_versions.push(ProviderTosVersion {
             version_id: required_string(version, "versionId", &version_path)?.to_owned(),
@@ -355,10 +368,6 @@ fn nullable(value: &Json) -> Option<&Json> {
     }
 }
 
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
 #[cold]
 fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
     let shown = if path.is_empty() {
@@ -376,10 +385,10 @@ fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
     )
 }
 
-fn expect_object<'a>(value: &'a Json, path: &str) -> Result<&'a JsonObject, SnapshotError> {
+fn expect_object<'a>(value: &'a Json, path: &Path<'_>) -> Result<&'a JsonObject, SnapshotError> {
     value
         .as_object()
-        .ok_or_else(|| type_error("an object", path, value))
+        .ok_or_else(|| type_error("an object", &path.render(), value))
 }
 
 fn field<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
@@ -389,60 +398,72 @@ fn field<'a>(object: &'a JsonObject, key: &str) -> Option<&'a Json> {
 fn optional_object<'a>(
     object: &'a JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Option<&'a JsonObject>, SnapshotError> {
     field(object, key)
-        .map(|value| expect_object(value, &format!("{parent}/{key}")))
+        .map(|value| expect_object(value, &Path::Key(parent, key)))
         .transpose()
 }
 
 fn optional_array<'a>(
     object: &'a JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<&'a [Json], SnapshotError> {
     match field(object, key) {
         None => Ok(&[]),
         Some(Json::Array(items)) => Ok(items),
-        Some(other) => Err(type_error("an array", &format!("{parent}/{key}"), other)),
+        Some(other) => Err(type_error(
+            "an array",
+            &Path::Key(parent, key).render(),
+            other,
+        )),
     }
 }
 
 fn optional_string<'a>(
     object: &'a JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Option<&'a str>, SnapshotError> {
     match field(object, key) {
         None => Ok(None),
         Some(Json::String(text)) => Ok(Some(text)),
-        Some(other) => Err(type_error("a string", &format!("{parent}/{key}"), other)),
+        Some(other) => Err(type_error(
+            "a string",
+            &Path::Key(parent, key).render(),
+            other,
+        )),
     }
 }
 
 fn optional_bool(
     object: &JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Option<bool>, SnapshotError> {
     match field(object, key) {
         None => Ok(None),
         Some(Json::Bool(flag)) => Ok(Some(*flag)),
-        Some(other) => Err(type_error("a boolean", &format!("{parent}/{key}"), other)),
+        Some(other) => Err(type_error(
+            "a boolean",
+            &Path::Key(parent, key).render(),
+            other,
+        )),
     }
 }
 
 fn required_string<'a>(
     object: &'a JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<&'a str, SnapshotError> {
     optional_string(object, key, parent)?.ok_or_else(|| missing(key, parent))
 }
 
 #[cold]
-fn missing(key: &str, parent: &str) -> SnapshotError {
-    let path = format!("{parent}/{key}");
+fn missing(key: &str, parent: &Path<'_>) -> SnapshotError {
+    let path = Path::Key(parent, key).render();
     SnapshotError::at(
         ErrorCode::MissingField,
         path.clone(),
@@ -453,13 +474,13 @@ fn missing(key: &str, parent: &str) -> SnapshotError {
 fn optional_timestamp(
     object: &JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Option<Timestamp>, SnapshotError> {
     let Some(text) = optional_string(object, key, parent)? else {
         return Ok(None);
     };
     Timestamp::parse(text).map(Some).map_err(|err| {
-        let path = format!("{parent}/{key}");
+        let path = Path::Key(parent, key).render();
         SnapshotError::at(
             ErrorCode::InvalidTimestamp,
             path.clone(),
@@ -471,7 +492,7 @@ fn optional_timestamp(
 fn required_timestamp(
     object: &JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Timestamp, SnapshotError> {
     optional_timestamp(object, key, parent)?.ok_or_else(|| missing(key, parent))
 }
@@ -479,7 +500,7 @@ fn required_timestamp(
 fn string_array(
     object: &JsonObject,
     key: &str,
-    parent: &str,
+    parent: &Path<'_>,
 ) -> Result<Vec<String>, SnapshotError> {
     let items = optional_array(object, key, parent)?;
     let mut out = Vec::with_capacity(items.len());
@@ -489,7 +510,7 @@ fn string_array(
             other => {
                 return Err(type_error(
                     "a string",
-                    &format!("{parent}/{key}/{idx}"),
+                    &Path::Index(&Path::Key(parent, key), idx).render(),
                     other,
                 ));
             }
