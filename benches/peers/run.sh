@@ -8,8 +8,8 @@
 #   bash benches/peers/run.sh --fuzz 3000    # agreement on 3000 mutated snapshots
 #   bash benches/peers/run.sh --only rego    # capgate and the peers whose name contains "rego"
 #
-# The first build compiles about 550 crates (zen-engine brings a JavaScript runtime and an
-# HTTP client): about 10-15 minutes on 2 cores.
+# The first build compiles about 440 crates (zen-engine brings a JavaScript runtime and an
+# HTTP client): about 9 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 

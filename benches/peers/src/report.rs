@@ -97,12 +97,15 @@ pub fn document(table: &str, rows: &[Row]) -> String {
         "Written by `bash run.sh` (see README.md). Load: median of 20 parses/compilations of the \
          policy. Warm decision: median time of one decision on an already prepared input \
          (median of 11 batches of about 20 ms). The fixtures are evaluated at {FIXTURE_AT}. \
-         Ratio: the engine's corpus median over capgate's on the same snapshots.\n"
+         Ratio: the engine's corpus median over capgate's on the same snapshots. Versions: \
+         `Cargo.lock`.\n"
     );
     out.push_str(table);
     let excluded: Vec<&Row> = rows.iter().filter(|row| !row.excluded.is_empty()).collect();
-    if !excluded.is_empty() {
-        let _ = writeln!(out, "\n## Excluded cases\n");
+    let _ = writeln!(out, "\n## Excluded cases\n");
+    if excluded.is_empty() {
+        let _ = writeln!(out, "None: every engine was asked about every snapshot.");
+    } else {
         for row in excluded {
             for (case, reason) in row.excluded {
                 let _ = writeln!(out, "- {}: `{case}`: {reason}", row.name);
