@@ -360,9 +360,7 @@ fn view_inner<'a>(
             .and_then(|idx| needed_by.get(idx))
             .copied()
             .unwrap_or(0);
-        let Some(mut outstanding) = item.outstanding else {
-            continue;
-        };
+        let mut outstanding = item.outstanding;
         if needed == 0 && !item.listed {
             if let Some(unchosen) = unchosen.as_deref_mut() {
                 unchosen.insert(item.key.to_owned(), outstanding);
@@ -434,7 +432,18 @@ fn assess<'a>(
             let is_candidate =
                 definition_idx.is_some_and(|idx| candidate.get(idx).copied().unwrap_or(false));
             if checked_locally && (is_candidate || provider_entry.is_some()) {
-                local = Some(local_part(definition, snapshot, at));
+                let part = match &definition.kind {
+                    // The common case, a field, checked first: met and unlisted, it is done.
+                    RequirementKind::Field(rule) => {
+                        let outcome = checks::check_field(rule, snapshot, at);
+                        if outcome == FieldOutcome::Met && provider.is_none() {
+                            continue;
+                        }
+                        field_part(definition, outcome)
+                    }
+                    _ => local_part(definition, snapshot, at),
+                };
+                local = Some(part);
             }
         }
         let key = match (definition, provider_entry) {
@@ -442,12 +451,16 @@ fn assess<'a>(
             (None, Some((key, _))) => key.as_str(),
             (None, None) => continue,
         };
+        // Met requirements are neither reported nor blocking: only outstanding ones are kept.
+        let Some(outstanding) = combine(provider.into_iter().chain(local), at, transitions) else {
+            continue;
+        };
         assessed.push(Assessed {
             key,
             definition_idx,
             listed: provider_entry.is_some(),
             provider_impact,
-            outstanding: combine(provider.into_iter().chain(local), at, transitions),
+            outstanding,
         });
     }
 
@@ -466,7 +479,7 @@ fn choose_alternatives(
     let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
     let mut blocking_by_idx = vec![false; compiled.requirements.len()];
     for item in assessed {
-        if let (Some(idx), Some(outstanding)) = (item.definition_idx, &item.outstanding) {
+        if let (Some(idx), outstanding) = (item.definition_idx, &item.outstanding) {
             if let Some(flag) = blocking_by_idx.get_mut(idx) {
                 *flag = outstanding.blocking;
             }
@@ -508,13 +521,13 @@ fn choose_alternatives(
     }
 }
 
-/// A requirement whose status was assessed, before impacts are settled.
+/// An outstanding requirement, before impacts are settled.
 struct Assessed<'a> {
     key: &'a str,
     definition_idx: Option<usize>,
     listed: bool,
     provider_impact: CapabilityMask,
-    outstanding: Option<Outstanding>,
+    outstanding: Outstanding,
 }
 
 /// Whether every condition holds on the snapshot. A `one_of` condition whose value is
@@ -708,26 +721,31 @@ fn rule_url(definition: Option<&RequirementDef>, version_id: &str) -> Option<Str
 }
 
 /// (d) A requirement checked against the snapshot's own data.
+/// (d) A field requirement's part, from its check outcome.
+fn field_part(definition: &RequirementDef, outcome: FieldOutcome) -> Part {
+    match outcome {
+        FieldOutcome::Met => Part::met(),
+        FieldOutcome::Missing { .. } => Part::due(definition.deadline),
+        FieldOutcome::Invalid { code, path } => {
+            let mut part = Part::due(definition.deadline);
+            part.errors.push(FieldError { code, path });
+            part
+        }
+        FieldOutcome::NotYet { path, valid_from } => {
+            let mut part = Part::due(definition.deadline);
+            part.errors.push(FieldError {
+                code: "date_in_future",
+                path,
+            });
+            part.transitions.push(valid_from);
+            part
+        }
+    }
+}
+
 fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -> Part {
     match &definition.kind {
-        RequirementKind::Field(rule) => match checks::check_field(rule, snapshot, at) {
-            FieldOutcome::Met => Part::met(),
-            FieldOutcome::Missing { .. } => Part::due(definition.deadline),
-            FieldOutcome::Invalid { code, path } => {
-                let mut part = Part::due(definition.deadline);
-                part.errors.push(FieldError { code, path });
-                part
-            }
-            FieldOutcome::NotYet { path, valid_from } => {
-                let mut part = Part::due(definition.deadline);
-                part.errors.push(FieldError {
-                    code: "date_in_future",
-                    path,
-                });
-                part.transitions.push(valid_from);
-                part
-            }
-        },
+        RequirementKind::Field(rule) => field_part(definition, checks::check_field(rule, snapshot, at)),
         RequirementKind::Acceptance { versions } => {
             acceptance_part(definition, versions, snapshot, at)
         }
