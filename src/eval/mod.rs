@@ -745,7 +745,9 @@ fn field_part(definition: &RequirementDef, outcome: FieldOutcome) -> Part {
 
 fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -> Part {
     match &definition.kind {
-        RequirementKind::Field(rule) => field_part(definition, checks::check_field(rule, snapshot, at)),
+        RequirementKind::Field(rule) => {
+            field_part(definition, checks::check_field(rule, snapshot, at))
+        }
         RequirementKind::Acceptance { versions } => {
             acceptance_part(definition, versions, snapshot, at)
         }
