@@ -139,8 +139,14 @@ pub(crate) fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), Fa
 /// Lines read (and evaluated in parallel) at a time: bounds memory whatever the input size.
 const CHUNK_LINES: usize = 4096;
 
+/// A chunk of non-blank lines, numbered, and how reading stopped if it did (`None`: more to
+/// read).
+type Chunk = (Vec<(u64, Vec<u8>)>, Option<Result<(), StreamError>>);
+
 /// The loop: one output line per non-blank input line, in order. Lines are read in chunks of
-/// [`CHUNK_LINES`], each chunk is evaluated in parallel (rayon) and written in input order.
+/// [`CHUNK_LINES`]; while one chunk is evaluated in parallel (rayon), this thread writes the
+/// previous chunk's results and reads the next chunk, so reading and writing overlap the
+/// evaluation.
 fn evaluate_lines(
     rules: &RuleSet,
     at: &str,
@@ -150,69 +156,104 @@ fn evaluate_lines(
     diagnostics: &mut impl Write,
     summary: &mut Summary,
 ) -> Result<(), StreamError> {
-    let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
+    let mut next = read_chunk(input, summary);
+    let mut previous: Option<(Vec<(u64, Vec<u8>)>, Vec<Result<String, LineError>>)> = None;
     loop {
-        chunk.clear();
-        let mut end = None;
-        while chunk.len() < CHUNK_LINES {
-            let mut buffer = Vec::new();
-            match input.read_until(b'\n', &mut buffer) {
-                Ok(0) => {
-                    end = Some(Ok(()));
-                    break;
+        let (chunk, end) = next;
+        let (results, written, read) = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| {
+                chunk
+                    .par_iter()
+                    .map(|(_, bytes)| evaluate_line(rules, at, bytes))
+                    .collect::<Vec<_>>()
+            });
+            let written = match previous.take() {
+                Some((lines, results)) => {
+                    write_results(&lines, results, name, output, diagnostics, summary)
                 }
-                Ok(_) => {}
-                Err(err) => {
-                    end = Some(Err(StreamError::Read(err)));
-                    break;
+                None => Ok(()),
+            };
+            let read = (end.is_none() && written.is_ok()).then(|| read_chunk(input, summary));
+            let results = worker
+                .join()
+                .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+            (results, written, read)
+        });
+        written?;
+        previous = Some((chunk, results));
+        match (end, read) {
+            (None, Some(chunk)) => next = chunk,
+            (end, _) => {
+                if let Some((lines, results)) = previous.take() {
+                    write_results(&lines, results, name, output, diagnostics, summary)?;
                 }
+                return end.unwrap_or(Ok(()));
             }
-            summary.lines += 1;
-            // A UTF-8 byte-order mark is tolerated and skipped.
-            if summary.lines == 1 && buffer.starts_with(b"\xEF\xBB\xBF") {
-                buffer.drain(..3);
-            }
-            if buffer.last() == Some(&b'\n') {
-                buffer.pop();
-            }
-            if buffer.last() == Some(&b'\r') {
-                buffer.pop();
-            }
-            if buffer.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            chunk.push((summary.lines, buffer));
-        }
-        let results: Vec<Result<String, LineError>> = chunk
-            .par_iter()
-            .map(|(_, bytes)| evaluate_line(rules, at, bytes))
-            .collect();
-        for ((line, _), result) in chunk.iter().zip(results) {
-            summary.snapshots += 1;
-            match result {
-                Ok(json) => {
-                    summary.evaluated += 1;
-                    output
-                        .write_all(json.as_bytes())
-                        .and_then(|()| output.write_all(b"\n"))
-                        .map_err(StreamError::Write)?;
-                }
-                Err(error) => {
-                    summary.malformed += 1;
-                    let _ = writeln!(
-                        diagnostics,
-                        "{}",
-                        line_diagnostic(name, *line, error.code, &error.message, error.column)
-                    );
-                    writeln!(output, "{}", error_object(*line, &error))
-                        .map_err(StreamError::Write)?;
-                }
-            }
-        }
-        if let Some(end) = end {
-            return end;
         }
     }
+}
+
+/// Reads up to [`CHUNK_LINES`] non-blank lines (counting every line read in `summary`).
+fn read_chunk(input: &mut dyn BufRead, summary: &mut Summary) -> Chunk {
+    let mut chunk = Vec::with_capacity(CHUNK_LINES);
+    while chunk.len() < CHUNK_LINES {
+        let mut buffer = Vec::new();
+        match input.read_until(b'\n', &mut buffer) {
+            Ok(0) => return (chunk, Some(Ok(()))),
+            Ok(_) => {}
+            Err(err) => return (chunk, Some(Err(StreamError::Read(err)))),
+        }
+        summary.lines += 1;
+        // A UTF-8 byte-order mark is tolerated and skipped.
+        if summary.lines == 1 && buffer.starts_with(b"\xEF\xBB\xBF") {
+            buffer.drain(..3);
+        }
+        if buffer.last() == Some(&b'\n') {
+            buffer.pop();
+        }
+        if buffer.last() == Some(&b'\r') {
+            buffer.pop();
+        }
+        if buffer.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        chunk.push((summary.lines, buffer));
+    }
+    (chunk, None)
+}
+
+/// Writes one chunk's results in input order: the evaluation, or an error object (and a
+/// diagnostic on stderr).
+fn write_results(
+    lines: &[(u64, Vec<u8>)],
+    results: Vec<Result<String, LineError>>,
+    name: &str,
+    output: &mut impl Write,
+    diagnostics: &mut impl Write,
+    summary: &mut Summary,
+) -> Result<(), StreamError> {
+    for ((line, _), result) in lines.iter().zip(results) {
+        summary.snapshots += 1;
+        match result {
+            Ok(json) => {
+                summary.evaluated += 1;
+                output
+                    .write_all(json.as_bytes())
+                    .and_then(|()| output.write_all(b"\n"))
+                    .map_err(StreamError::Write)?;
+            }
+            Err(error) => {
+                summary.malformed += 1;
+                let _ = writeln!(
+                    diagnostics,
+                    "{}",
+                    line_diagnostic(name, *line, error.code, &error.message, error.column)
+                );
+                writeln!(output, "{}", error_object(*line, &error)).map_err(StreamError::Write)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One line's compact evaluation, or why it has none.
