@@ -141,7 +141,13 @@ const CHUNK_LINES: usize = 4096;
 
 /// A chunk of non-blank lines, numbered, and how reading stopped if it did (`None`: more to
 /// read).
-type Chunk = (Vec<(u64, Vec<u8>)>, Option<Result<(), StreamError>>);
+type Chunk = (Lines, Option<Result<(), StreamError>>);
+
+/// Non-blank input lines with their line numbers.
+type Lines = Vec<(u64, Vec<u8>)>;
+
+/// A chunk's lines and their results, waiting to be written.
+type Evaluated = (Lines, Vec<Result<String, LineError>>);
 
 /// The loop: one output line per non-blank input line, in order. Lines are read in chunks of
 /// [`CHUNK_LINES`]; while one chunk is evaluated in parallel (rayon), this thread writes the
@@ -157,7 +163,7 @@ fn evaluate_lines(
     summary: &mut Summary,
 ) -> Result<(), StreamError> {
     let mut next = read_chunk(input, summary);
-    let mut previous: Option<(Vec<(u64, Vec<u8>)>, Vec<Result<String, LineError>>)> = None;
+    let mut previous: Option<Evaluated> = None;
     loop {
         let (chunk, end) = next;
         let (results, written, read) = std::thread::scope(|scope| {
