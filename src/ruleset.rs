@@ -530,6 +530,21 @@ pub(crate) struct Compiled {
     pub(crate) operations: BTreeMap<String, OperationDef>,
     /// Request-context requirements, sorted by key.
     pub(crate) context: Vec<ContextDef>,
+    /// Derived indexes for evaluation (see [`Compiled::indexed`]).
+    pub(crate) index: EvalIndex,
+}
+
+/// What evaluation would otherwise recompute for every snapshot, derived once at load.
+#[derive(Default)]
+pub(crate) struct EvalIndex {
+    /// Per requirement: the capabilities that need it outright (own, groups, dependencies).
+    pub(crate) needed_by: Vec<u128>,
+    /// Per requirement: the capabilities with an either/or set that lists it.
+    pub(crate) alternative_of: Vec<u128>,
+    /// Whether any requirement has `when` conditions.
+    pub(crate) has_conditions: bool,
+    /// Whether any capability has an either/or set.
+    pub(crate) has_any_of: bool,
 }
 
 impl Compiled {
@@ -542,7 +557,41 @@ impl Compiled {
             capabilities: Vec::new(),
             operations: BTreeMap::new(),
             context: Vec::new(),
+            index: EvalIndex::default(),
         }
+    }
+
+    /// Fills [`Compiled::index`] from the definitions.
+    pub(crate) fn indexed(mut self) -> Compiled {
+        let mut needed_by = vec![0u128; self.requirements.len()];
+        let mut alternative_of = vec![0u128; self.requirements.len()];
+        for (idx, capability) in self.capabilities.iter().enumerate() {
+            let bit = u32::try_from(idx)
+                .ok()
+                .and_then(|shift| 1u128.checked_shl(shift))
+                .unwrap_or(0);
+            for &requirement in &capability.requirements {
+                if let Some(mask) = needed_by.get_mut(requirement) {
+                    *mask |= bit;
+                }
+            }
+            for &requirement in capability
+                .any_of
+                .iter()
+                .flat_map(|a| a.alternatives.iter().flatten())
+            {
+                if let Some(mask) = alternative_of.get_mut(requirement) {
+                    *mask |= bit;
+                }
+            }
+        }
+        self.index = EvalIndex {
+            needed_by,
+            alternative_of,
+            has_conditions: self.requirements.iter().any(|r| !r.when.is_empty()),
+            has_any_of: self.capabilities.iter().any(|c| !c.any_of.is_empty()),
+        };
+        self
     }
 
     pub(crate) fn requirement_idx(&self, key: &str) -> Option<usize> {

@@ -1301,7 +1301,9 @@ impl Resolve<'_, '_> {
             capabilities: compiled_capabilities,
             operations: compiled_operations,
             context: compiled_context,
+            index: crate::ruleset::EvalIndex::default(),
         }
+        .indexed()
     }
 
     /// Resolves each operation's capabilities and context requirements to indexes.

@@ -278,13 +278,19 @@ fn view_inner<'a>(
     assume_requested: &[usize],
     mut unchosen: Option<&mut BTreeMap<String, Outstanding>>,
 ) -> View<'a> {
-    // (a, b, c) Standing of every capability.
+    // (a, b, c) Standing of every capability. Both lists are sorted by name: one merge pass
+    // finds each capability's snapshot entry.
+    let mut entries = snapshot.capabilities.iter().peekable();
     let standings: Vec<Standing> = compiled
         .capabilities
         .iter()
         .enumerate()
         .map(|(idx, capability)| {
-            let entry = snapshot.capabilities.get(capability.name.as_str());
+            let name = capability.name.as_str();
+            while entries.next_if(|(key, _)| key.as_str() < name).is_some() {}
+            let entry = entries
+                .next_if(|(key, _)| key.as_str() == name)
+                .map(|(_, entry)| entry);
             let requested = entry.is_some_and(|e| e.requested) || assume_requested.contains(&idx);
             let status = entry.and_then(|e| e.status);
             if status == Some(ProviderCapabilityStatus::Inactive) {
@@ -311,40 +317,35 @@ fn view_inner<'a>(
 
     // (d) Which live capabilities need each requirement, by the rules (conditions applied);
     // members of either/or sets are candidates until an alternative is chosen.
-    let applies: Vec<bool> = compiled
-        .requirements
+    // Empty when no requirement has conditions (then every requirement applies).
+    let applies: Vec<bool> = if compiled.index.has_conditions {
+        compiled
+            .requirements
+            .iter()
+            .map(|r| conditions_hold(&r.when, snapshot))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let applies_to = |idx: usize| applies.is_empty() || applies.get(idx).copied().unwrap_or(false);
+    // From the load-time index: per requirement, the live capabilities that need it.
+    let mut needed_by: Vec<CapabilityMask> = compiled
+        .index
+        .needed_by
         .iter()
-        .map(|r| conditions_hold(&r.when, snapshot))
+        .enumerate()
+        .map(|(idx, mask)| if applies_to(idx) { mask & live } else { 0 })
         .collect();
-    let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
-    let mut needed_by: Vec<CapabilityMask> = vec![0; compiled.requirements.len()];
-    let mut candidate: Vec<bool> = vec![false; compiled.requirements.len()];
-    for (idx, capability) in compiled.capabilities.iter().enumerate() {
-        if live & bit(idx) == 0 {
-            continue;
-        }
-        for &requirement_idx in &capability.requirements {
-            if let (true, Some(mask)) = (
-                applies_to(requirement_idx),
-                needed_by.get_mut(requirement_idx),
-            ) {
-                *mask |= bit(idx);
-            }
-        }
-        for any_of in &capability.any_of {
-            for &requirement_idx in any_of.alternatives.iter().flatten() {
-                if let (true, Some(flag)) = (
-                    applies_to(requirement_idx),
-                    candidate.get_mut(requirement_idx),
-                ) {
-                    *flag = true;
-                }
-            }
-        }
-    }
-    for (flag, mask) in candidate.iter_mut().zip(&needed_by) {
-        *flag |= *mask != 0;
-    }
+    let candidate: Vec<bool> = compiled
+        .index
+        .alternative_of
+        .iter()
+        .zip(&needed_by)
+        .enumerate()
+        .map(|(idx, (alternative_of, needed))| {
+            *needed != 0 || (alternative_of & live != 0 && applies_to(idx))
+        })
+        .collect();
 
     let mut transitions = Vec::new();
     let assessed = assess(compiled, snapshot, at, live, &candidate, &mut transitions);
@@ -476,7 +477,11 @@ fn choose_alternatives(
     assessed: &[Assessed<'_>],
     needed_by: &mut [CapabilityMask],
 ) {
-    let applies_to = |idx: usize| applies.get(idx).copied().unwrap_or(false);
+    if !compiled.index.has_any_of {
+        return;
+    }
+    // `applies` is empty when no requirement has conditions.
+    let applies_to = |idx: usize| applies.is_empty() || applies.get(idx).copied().unwrap_or(false);
     let mut blocking_by_idx = vec![false; compiled.requirements.len()];
     for item in assessed {
         if let (Some(idx), outstanding) = (item.definition_idx, &item.outstanding) {
