@@ -447,6 +447,10 @@ fn assess<'a>(
                 local = Some(part);
             }
         }
+        if provider.is_none() && local.is_none() {
+            // Neither listed nor checked here (met in a provider snapshot, or not needed).
+            continue;
+        }
         let key = match (definition, provider_entry) {
             (Some(definition), _) => definition.key.as_str(),
             (None, Some((key, _))) => key.as_str(),
