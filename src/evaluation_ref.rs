@@ -181,14 +181,11 @@ impl<'a> EvaluationRef<'a> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn blocking(&self, capability: &str) -> impl Iterator<Item = &str> + '_ {
-        let idx = self.view.compiled.capability_idx(capability);
         self.view
-            .requirements
-            .iter()
-            .filter(move |(_, mask, requirement)| {
-                requirement.blocking && idx.is_some_and(|idx| mask & crate::eval::bit(idx) != 0)
-            })
-            .map(|(key, _, _)| *key)
+            .compiled
+            .capability_idx(capability)
+            .into_iter()
+            .flat_map(|idx| self.view.blocking(idx))
     }
 
     /// Whether `operation` may proceed: exactly `check(...)?.allowed` for the same snapshot

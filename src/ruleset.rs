@@ -566,10 +566,7 @@ impl Compiled {
         let mut needed_by = vec![0u128; self.requirements.len()];
         let mut alternative_of = vec![0u128; self.requirements.len()];
         for (idx, capability) in self.capabilities.iter().enumerate() {
-            let bit = u32::try_from(idx)
-                .ok()
-                .and_then(|shift| 1u128.checked_shl(shift))
-                .unwrap_or(0);
+            let bit = crate::eval::bit(idx);
             for &requirement in &capability.requirements {
                 if let Some(mask) = needed_by.get_mut(requirement) {
                     *mask |= bit;

@@ -224,9 +224,33 @@ pub fn lint_json(sources: &[Source<'_>]) -> String {
 /// # Ok::<(), capgate::wire::WireError>(())
 /// ```
 pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<String, WireError> {
+    evaluate_text(rules, snapshot_json, at, true)
+}
+
+/// Parses the time and the snapshot, evaluates, and prints the view, pretty or compact.
+fn evaluate_text(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    at: &str,
+    pretty: bool,
+) -> Result<String, WireError> {
     let at = parse_at(at)?;
     let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    Ok(view_json(&crate::eval::view(rules, &snapshot, at), true))
+    Ok(view_json(&crate::eval::view(rules, &snapshot, at), pretty))
+}
+
+/// Parses the time and the snapshot, and checks `operation`.
+fn check_snapshot(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    operation: &str,
+    at: &str,
+) -> Result<Decision, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    rules
+        .check(&snapshot, operation, at)
+        .map_err(|err| WireError::from(&err))
 }
 
 /// Parses a snapshot, checks `operation` at `at` and returns the decision as JSON.
@@ -249,12 +273,7 @@ pub fn check_json(
     operation: &str,
     at: &str,
 ) -> Result<String, WireError> {
-    let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    let decision = rules
-        .check(&snapshot, operation, at)
-        .map_err(|err| WireError::from(&err))?;
-    Ok(decision_to_json(&decision))
+    check_snapshot(rules, snapshot_json, operation, at).map(|decision| decision_to_json(&decision))
 }
 
 /// Like [`evaluate_json`], without whitespace: the same content for hosts that parse it
@@ -280,9 +299,7 @@ pub fn evaluate_json_compact(
     snapshot_json: &str,
     at: &str,
 ) -> Result<String, WireError> {
-    let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    Ok(view_json(&crate::eval::view(rules, &snapshot, at), false))
+    evaluate_text(rules, snapshot_json, at, false)
 }
 
 /// Like [`check_json`], without whitespace.
@@ -305,12 +322,8 @@ pub fn check_json_compact(
     operation: &str,
     at: &str,
 ) -> Result<String, WireError> {
-    let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    let decision = rules
-        .check(&snapshot, operation, at)
-        .map_err(|err| WireError::from(&err))?;
-    Ok(serde_json::to_string(&WireDecision::from(&decision)).unwrap_or_default())
+    check_snapshot(rules, snapshot_json, operation, at)
+        .map(|decision| serde_json::to_string(&WireDecision::from(&decision)).unwrap_or_default())
 }
 
 /// An evaluation as pretty-printed JSON (two-space indent, no trailing newline).

@@ -327,7 +327,7 @@ fn view_inner<'a>(
     } else {
         Vec::new()
     };
-    let applies_to = |idx: usize| applies.is_empty() || applies.get(idx).copied().unwrap_or(false);
+    let applies_to = |idx: usize| applies_at(&applies, idx);
     // From the load-time index: per requirement, the live capabilities that need it.
     let mut needed_by: Vec<CapabilityMask> = compiled
         .index
@@ -472,6 +472,12 @@ fn assess<'a>(
     assessed
 }
 
+/// Whether requirement `idx` applies, given the per-requirement condition results (empty
+/// when no requirement has conditions: then every requirement applies).
+fn applies_at(applies: &[bool], idx: usize) -> bool {
+    applies.is_empty() || applies.get(idx).copied().unwrap_or(false)
+}
+
 /// Either/or sets: each live capability takes its cheapest alternative, the one with the
 /// fewest blocking requirements (the first on a tie), and needs its requirements.
 fn choose_alternatives(
@@ -484,8 +490,7 @@ fn choose_alternatives(
     if !compiled.index.has_any_of {
         return;
     }
-    // `applies` is empty when no requirement has conditions.
-    let applies_to = |idx: usize| applies.is_empty() || applies.get(idx).copied().unwrap_or(false);
+    let applies_to = |idx: usize| applies_at(applies, idx);
     let mut blocking_by_idx = vec![false; compiled.requirements.len()];
     for item in assessed {
         if let (Some(idx), outstanding) = (item.definition_idx, &item.outstanding) {
@@ -951,20 +956,9 @@ fn strictness(status: RequirementStatus, blocking: bool) -> u8 {
 
 /// [`allows`] for a view: its statuses, and the operation's context in its snapshot.
 pub(crate) fn view_allows(view: &View<'_>, operation: &str) -> Result<bool, CheckError> {
-    let compiled = view.compiled;
-    let Some(definition) = compiled.operations.get(operation) else {
-        return Err(CheckError::unknown_operation(operation));
-    };
-    let authorized = definition
-        .capabilities
-        .iter()
-        .all(|&idx| view.status(idx) == CapabilityStatus::Active);
-    Ok(authorized
-        && definition.context.iter().all(|&idx| {
-            compiled.context.get(idx).is_some_and(|context| {
-                checks::check_field(&context.field, view.snapshot, view.at) == FieldOutcome::Met
-            })
-        }))
+    operation_allowed(view.compiled, operation, view.snapshot, view.at, |idx| {
+        Some(view.status(idx))
+    })
 }
 
 pub(crate) fn allows(
@@ -974,22 +968,35 @@ pub(crate) fn allows(
     operation: &str,
 ) -> Result<bool, CheckError> {
     let compiled = &*rules.inner;
+    operation_allowed(compiled, operation, snapshot, evaluation.at, |idx| {
+        let capability = compiled.capabilities.get(idx)?;
+        evaluation
+            .capabilities
+            .get(&capability.name)
+            .map(|c| c.status)
+    })
+}
+
+/// `check`'s `allowed`, from each capability's status (by index): every capability of the
+/// operation active, and its request context met in the snapshot.
+fn operation_allowed(
+    compiled: &Compiled,
+    operation: &str,
+    snapshot: &Snapshot,
+    at: Timestamp,
+    status: impl Fn(usize) -> Option<CapabilityStatus>,
+) -> Result<bool, CheckError> {
     let Some(definition) = compiled.operations.get(operation) else {
         return Err(CheckError::unknown_operation(operation));
     };
-    let authorized = definition.capabilities.iter().all(|&idx| {
-        compiled.capabilities.get(idx).is_some_and(|capability| {
-            evaluation
-                .capabilities
-                .get(&capability.name)
-                .map(|c| c.status)
-                == Some(CapabilityStatus::Active)
-        })
-    });
+    let authorized = definition
+        .capabilities
+        .iter()
+        .all(|&idx| status(idx) == Some(CapabilityStatus::Active));
     Ok(authorized
         && definition.context.iter().all(|&idx| {
             compiled.context.get(idx).is_some_and(|context| {
-                checks::check_field(&context.field, snapshot, evaluation.at) == FieldOutcome::Met
+                checks::check_field(&context.field, snapshot, at) == FieldOutcome::Met
             })
         }))
 }
