@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,9 +20,6 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::{Failure, Format, RulesArgs, evaluation_time, load_rules};
-
-/// Lines read (and evaluated in parallel) at a time.
-const CHUNK_LINES: usize = 4096;
 
 /// Example customer ids kept per table line.
 const EXAMPLES: usize = 3;
@@ -306,43 +303,22 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
     };
 
     let mut total = Aggregate::default();
-    let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
     let mut line = 0u64;
     let mut done = false;
     while !done {
-        chunk.clear();
-        while chunk.len() < CHUNK_LINES {
-            let mut buffer = Vec::new();
-            let read = reader.read_until(b'\n', &mut buffer);
-            match read {
-                Ok(0) => {
-                    done = true;
-                    break;
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    progress.finish_and_clear();
-                    let after = if line == 0 {
-                        String::new()
-                    } else {
-                        format!(" (after line {line})")
-                    };
-                    return Err(Failure::Io(format!("{name}: {err}{after}")));
-                }
+        let (chunk, end) = crate::ndjson::read_chunk(&mut *reader, &mut line);
+        match end {
+            None => {}
+            Some(Ok(())) => done = true,
+            Some(Err(err)) => {
+                progress.finish_and_clear();
+                let after = if line == 0 {
+                    String::new()
+                } else {
+                    format!(" (after line {line})")
+                };
+                return Err(Failure::Io(format!("{name}: {err}{after}")));
             }
-            line += 1;
-            let mut bytes = buffer.as_slice();
-            if line == 1 {
-                // A UTF-8 byte-order mark is tolerated and skipped.
-                bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            }
-            let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let bytes = bytes.to_vec();
-            chunk.push((line, bytes));
         }
         let mut aggregate = comparison.chunk(&chunk);
         let malformed = std::mem::take(&mut aggregate.malformed);

@@ -136,15 +136,16 @@ pub(crate) fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead>), Fa
     }
 }
 
-/// Lines read (and evaluated in parallel) at a time: bounds memory whatever the input size.
-const CHUNK_LINES: usize = 4096;
+/// Lines read (and evaluated in parallel) at a time, here and by `impact`: bounds memory
+/// whatever the input size.
+pub(crate) const CHUNK_LINES: usize = 4096;
 
 /// A chunk of non-blank lines, numbered, and how reading stopped if it did (`None`: more to
 /// read).
 type Chunk = (Lines, Option<Result<(), StreamError>>);
 
 /// Non-blank input lines with their line numbers.
-type Lines = Vec<(u64, Vec<u8>)>;
+pub(crate) type Lines = Vec<(u64, Vec<u8>)>;
 
 /// A chunk's lines and their results, waiting to be written.
 type Evaluated = (Lines, Vec<Result<String, LineError>>);
@@ -162,7 +163,7 @@ fn evaluate_lines(
     diagnostics: &mut impl Write,
     summary: &mut Summary,
 ) -> Result<(), StreamError> {
-    let mut next = read_chunk(input, summary);
+    let mut next = read_stream_chunk(input, summary);
     let mut previous: Option<Evaluated> = None;
     loop {
         let (chunk, end) = next;
@@ -179,7 +180,8 @@ fn evaluate_lines(
                 }
                 None => Ok(()),
             };
-            let read = (end.is_none() && written.is_ok()).then(|| read_chunk(input, summary));
+            let read =
+                (end.is_none() && written.is_ok()).then(|| read_stream_chunk(input, summary));
             let results = worker
                 .join()
                 .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
@@ -199,19 +201,31 @@ fn evaluate_lines(
     }
 }
 
-/// Reads up to [`CHUNK_LINES`] non-blank lines (counting every line read in `summary`).
-fn read_chunk(input: &mut dyn BufRead, summary: &mut Summary) -> Chunk {
+/// [`read_chunk`], counting lines in `summary`.
+fn read_stream_chunk(input: &mut dyn BufRead, summary: &mut Summary) -> Chunk {
+    let (lines, end) = read_chunk(input, &mut summary.lines);
+    (lines, end.map(|end| end.map_err(StreamError::Read)))
+}
+
+/// Reads up to [`CHUNK_LINES`] non-blank lines, without their line ending (and the first
+/// line without a UTF-8 byte-order mark), each with its number; `line` counts every line
+/// read, blank ones included. The second value says how reading stopped: `None` when there is
+/// more to read, the end of the input, or a read error (after the lines read before it).
+pub(crate) fn read_chunk(
+    input: &mut dyn BufRead,
+    line: &mut u64,
+) -> (Lines, Option<io::Result<()>>) {
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
     while chunk.len() < CHUNK_LINES {
         let mut buffer = Vec::new();
         match input.read_until(b'\n', &mut buffer) {
             Ok(0) => return (chunk, Some(Ok(()))),
             Ok(_) => {}
-            Err(err) => return (chunk, Some(Err(StreamError::Read(err)))),
+            Err(err) => return (chunk, Some(Err(err))),
         }
-        summary.lines += 1;
+        *line += 1;
         // A UTF-8 byte-order mark is tolerated and skipped.
-        if summary.lines == 1 && buffer.starts_with(b"\xEF\xBB\xBF") {
+        if *line == 1 && buffer.starts_with(b"\xEF\xBB\xBF") {
             buffer.drain(..3);
         }
         if buffer.last() == Some(&b'\n') {
@@ -223,7 +237,7 @@ fn read_chunk(input: &mut dyn BufRead, summary: &mut Summary) -> Chunk {
         if buffer.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        chunk.push((summary.lines, buffer));
+        chunk.push((*line, buffer));
     }
     (chunk, None)
 }

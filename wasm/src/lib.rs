@@ -39,14 +39,11 @@ impl Engine {
     pub fn from_sources(
         #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
     ) -> Result<Engine, JsValue> {
-        let owned = read_sources(sources)?;
-        let sources: Vec<Source<'_>> = owned
-            .iter()
-            .map(|(name, text)| Source::new(name, text))
-            .collect();
-        wire::load(&sources)
-            .map(|rules| Engine { rules })
-            .map_err(|error| to_js_error(&error))
+        with_sources(sources, |sources| {
+            wire::load(sources)
+                .map(|rules| Engine { rules })
+                .map_err(|error| to_js_error(&error))
+        })
     }
 
     /// Every problem in the sources, without throwing (`[]` when they load).
@@ -58,12 +55,7 @@ impl Engine {
     pub fn lint(
         #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let owned = read_sources(sources)?;
-        let sources: Vec<Source<'_>> = owned
-            .iter()
-            .map(|(name, text)| Source::new(name, text))
-            .collect();
-        parse_json(&wire::lint_json(&sources))
+        with_sources(sources, |sources| parse_json(&wire::lint_json(sources)))
     }
 
     /// Evaluates a snapshot (an object or JSON text) at `at` (a `Date` or an RFC 3339 string;
@@ -260,16 +252,13 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RuleSource[]")] sources: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let owned = read_sources(sources)?;
-        let sources: Vec<Source<'_>> = owned
-            .iter()
-            .map(|(name, text)| Source::new(name, text))
-            .collect();
-        let report = self
-            .rules
-            .run_tests(&sources)
-            .map_err(|errors| to_js_error(&WireError::from(&errors)))?;
-        parse_json(&wire::rule_tests_to_json(&report))
+        with_sources(sources, |sources| {
+            let report = self
+                .rules
+                .run_tests(sources)
+                .map_err(|errors| to_js_error(&WireError::from(&errors)))?;
+            parse_json(&wire::rule_tests_to_json(&report))
+        })
     }
 }
 
@@ -360,6 +349,19 @@ fn date_text(date: &js_sys::Date) -> Option<String> {
     )]
     let seconds = (millis / 1000.0).floor() as i64;
     Some(Timestamp::from_unix_seconds(seconds).to_string())
+}
+
+/// Calls `f` with the `[{name, text}, ...]` array `sources` read as rule sources.
+fn with_sources<T>(
+    sources: &JsValue,
+    f: impl FnOnce(&[Source<'_>]) -> Result<T, JsValue>,
+) -> Result<T, JsValue> {
+    let owned = read_sources(sources)?;
+    let sources: Vec<Source<'_>> = owned
+        .iter()
+        .map(|(name, text)| Source::new(name, text))
+        .collect();
+    f(&sources)
 }
 
 fn read_sources(sources: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
