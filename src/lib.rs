@@ -4,6 +4,7 @@
 
 mod changes;
 mod checks;
+mod compact;
 mod compile;
 mod diff;
 mod error;

@@ -659,6 +659,16 @@ where
 /// The evaluation JSON of a view, exactly as [`evaluation_to_json`] prints the evaluation it
 /// materializes into, without building it.
 pub(crate) fn view_json(view: &View<'_>, pretty: bool) -> String {
+    if pretty {
+        view_json_serde(view, true)
+    } else {
+        crate::compact::view_json(view)
+    }
+}
+
+/// [`view_json`] through the serde types: the pretty form, and (in tests) the reference the
+/// hand-written compact writer is compared with.
+pub(crate) fn view_json_serde(view: &View<'_>, pretty: bool) -> String {
     let wire = WireEvaluation {
         capabilities: IterMap(view.capabilities().map(|(_, name, status)| {
             let state = WireCapability {
