@@ -244,7 +244,7 @@ mod tests {
 
     #[track_caller]
     fn check(check: &Check, json: &str, expected: Result<(), &str>) {
-        let value = Json::parse(json).unwrap();
+        let value = Json::parse(json, &crate::Limits::DEFAULT).unwrap();
         let actual = match run_check(check, &value, at()) {
             CheckResult::Pass => Ok(()),
             CheckResult::Fail(code) => Err(code),

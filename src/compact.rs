@@ -168,6 +168,79 @@ pub(crate) fn view_json(view: &View<'_>) -> String {
     out
 }
 
+/// The compact JSON of an end-user view, byte for byte what `serde_json::to_string` prints
+/// for `wire`'s serde types of it (a test compares the two).
+pub(crate) fn end_user_json(view: &crate::end_user::EndUserView) -> String {
+    let mut out = String::with_capacity(128 + 160 * view.tasks.len());
+    out.push_str("{\"capabilities\":[");
+    for (i, capability) in view.capabilities.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        string(&mut out, &capability.name);
+        out.push_str(",\"state\":");
+        string(&mut out, capability.state.as_str());
+        out.push('}');
+    }
+    out.push_str("],\"tasks\":[");
+    for (i, task) in view.tasks.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"requirement\":");
+        string(&mut out, &task.requirement);
+        if let Some(description) = &task.description {
+            out.push_str(",\"description\":");
+            string(&mut out, description);
+        }
+        out.push_str(",\"action\":");
+        string(&mut out, task.action.as_str());
+        if let Some(field) = &task.field {
+            out.push_str(",\"field\":");
+            string(&mut out, field);
+        }
+        out.push_str(if task.overdue {
+            ",\"overdue\":true"
+        } else {
+            ",\"overdue\":false"
+        });
+        if let Some(deadline) = task.deadline {
+            out.push_str(",\"deadline\":");
+            timestamp(&mut out, deadline);
+        }
+        out.push_str(",\"unlocks\":");
+        seq(&mut out, task.unlocks.iter().map(String::as_str));
+        if !task.tos_versions.is_empty() {
+            out.push_str(",\"tosVersions\":[");
+            for (j, version) in task.tos_versions.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"versionId\":");
+                string(&mut out, &version.version_id);
+                if let Some(url) = &version.url {
+                    out.push_str(",\"url\":");
+                    string(&mut out, url);
+                }
+                out.push_str(",\"languages\":");
+                seq(&mut out, version.languages.iter().map(String::as_str));
+                out.push('}');
+            }
+            out.push(']');
+        }
+        if !task.tax_forms.is_empty() {
+            out.push_str(",\"taxForms\":");
+            seq(&mut out, task.tax_forms.iter().map(String::as_str));
+        }
+        out.push('}');
+    }
+    out.push_str("],\"at\":");
+    timestamp(&mut out, view.at);
+    out.push('}');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{RuleSet, Snapshot, Timestamp};
@@ -194,6 +267,12 @@ mod tests {
             assert_eq!(
                 super::view_json(&view),
                 crate::wire::view_json_serde(&view, false),
+                "{text}"
+            );
+            let end_user = crate::EndUserView::from_ref(&rules.evaluate_ref(&snapshot, at));
+            assert_eq!(
+                super::end_user_json(&end_user),
+                crate::wire::end_user_json_serde(&end_user, false),
                 "{text}"
             );
         }

@@ -28,6 +28,8 @@ use std::ops::Range;
 /// | CG204 | invalid timestamp in a known snapshot field |
 /// | CG205 | snapshot nested too deeply |
 /// | CG206 | missing required field in a snapshot entry |
+/// | CG207 | snapshot larger than the size limit ([`crate::Limits`]) |
+/// | CG208 | an array or object of a snapshot with more entries than the limit ([`crate::Limits`]) |
 /// | CG301 | unknown operation |
 /// | CG302 | invalid argument (an evaluation time that is not RFC 3339, say) |
 /// | CG303 | unknown capability |
@@ -76,6 +78,10 @@ pub enum ErrorCode {
     TooDeep,
     /// CG206: missing required field in a snapshot entry.
     MissingField,
+    /// CG207: snapshot larger than the size limit.
+    TooLarge,
+    /// CG208: an array or object with more entries than the limit.
+    TooManyItems,
     /// CG301: unknown operation.
     UnknownOperation,
     /// CG302: invalid argument.
@@ -112,6 +118,8 @@ impl ErrorCode {
             ErrorCode::InvalidTimestamp => "CG204",
             ErrorCode::TooDeep => "CG205",
             ErrorCode::MissingField => "CG206",
+            ErrorCode::TooLarge => "CG207",
+            ErrorCode::TooManyItems => "CG208",
             ErrorCode::UnknownOperation => "CG301",
             ErrorCode::InvalidArgument => "CG302",
             ErrorCode::UnknownCapability => "CG303",

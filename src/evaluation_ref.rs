@@ -38,6 +38,10 @@ impl<'a> EvaluationRef<'a> {
         EvaluationRef { view }
     }
 
+    pub(crate) fn view(&self) -> &View<'a> {
+        &self.view
+    }
+
     /// A capability's status; `None` for a name the ruleset does not define.
     ///
     /// # Example

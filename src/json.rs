@@ -17,6 +17,7 @@ pub(crate) type Text = String;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{ErrorCode, SnapshotError};
+use crate::limits::Limits;
 
 /// A parsed JSON value.
 #[derive(Clone, PartialEq)]
@@ -75,13 +76,28 @@ impl JsonObject {
 }
 
 impl Json {
-    /// Parses `text`, rejecting duplicate keys, with JSON-pointer locations in errors.
-    pub(crate) fn parse(text: &str) -> Result<Json, SnapshotError> {
+    /// Parses `text`, rejecting duplicate keys and anything over `limits` (size, depth,
+    /// entries), with JSON-pointer locations in errors.
+    pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Json, SnapshotError> {
+        if text.len() > limits.max_snapshot_bytes {
+            let message = format!(
+                "the snapshot is {} bytes, over the limit of {} bytes",
+                text.len(),
+                limits.max_snapshot_bytes
+            );
+            return Err(SnapshotError::at(
+                ErrorCode::TooLarge,
+                String::new(),
+                message,
+            ));
+        }
         let failure = RefCell::new(None);
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let seed = JsonSeed {
             path: &Path::Root,
             failure: &failure,
+            depth: 1,
+            limits,
         };
         let result = seed.deserialize(&mut deserializer).and_then(|value| {
             deserializer.end()?;
@@ -194,6 +210,49 @@ impl Path<'_> {
 struct JsonSeed<'p, 'f> {
     path: &'p Path<'p>,
     failure: &'f RefCell<Option<SnapshotError>>,
+    /// The nesting level of the value (the document is 1).
+    depth: usize,
+    limits: &'f Limits,
+}
+
+impl JsonSeed<'_, '_> {
+    /// Records a limit exceeded at this value, and the error that stops the parser.
+    #[cold]
+    fn over_limit<E: de::Error>(&self, code: ErrorCode, message: String) -> E {
+        *self.failure.borrow_mut() = Some(SnapshotError::at(code, self.path.render(), message));
+        E::custom("limit exceeded")
+    }
+
+    fn enter<E: de::Error>(&self) -> Result<(), E> {
+        if self.depth > self.limits.max_depth {
+            let message = format!(
+                "the document is nested more than {} levels deep",
+                self.limits.max_depth
+            );
+            return Err(self.over_limit(ErrorCode::TooDeep, message));
+        }
+        Ok(())
+    }
+
+    fn count<E: de::Error>(&self, entries: usize) -> Result<(), E> {
+        if entries > self.limits.max_items {
+            let message = format!(
+                "more than {} entries in one array or object",
+                self.limits.max_items
+            );
+            return Err(self.over_limit(ErrorCode::TooManyItems, message));
+        }
+        Ok(())
+    }
+
+    fn child<'c>(&'c self, path: &'c Path<'c>) -> JsonSeed<'c, 'c> {
+        JsonSeed {
+            path,
+            failure: self.failure,
+            depth: self.depth + 1,
+            limits: self.limits,
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for JsonSeed<'_, '_> {
@@ -244,29 +303,28 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        self.enter()?;
         let mut items = Vec::new();
         loop {
             let path = Path::Index(self.path, items.len());
-            let seed = JsonSeed {
-                path: &path,
-                failure: self.failure,
-            };
-            match seq.next_element_seed(seed)? {
-                Some(item) => items.push(item),
+            match seq.next_element_seed(self.child(&path))? {
+                Some(item) => {
+                    items.push(item);
+                    self.count(items.len())?;
+                }
                 None => return Ok(Json::Array(items)),
             }
         }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        self.enter()?;
         let mut entries: Vec<(Text, Json)> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let path = Path::Key(self.path, &key);
-            let value = map.next_value_seed(JsonSeed {
-                path: &path,
-                failure: self.failure,
-            })?;
+            let value = map.next_value_seed(self.child(&path))?;
             entries.push((key, value));
+            self.count(entries.len())?;
         }
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let duplicate = entries.windows(2).find_map(|pair| match pair {
@@ -314,37 +372,49 @@ mod tests {
     #[test]
     fn rejects_duplicate_keys_with_their_path() {
         let text = r#"{"capabilities": {"custodyFiat": {"requested": false, "requested": true}}}"#;
-        let err = Json::parse(text).unwrap_err();
+        let err = Json::parse(text, &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.code(), ErrorCode::DuplicateKey);
         assert_eq!(err.path(), "/capabilities/custodyFiat/requested");
     }
 
     #[test]
     fn escapes_pointer_segments() {
-        let err = Json::parse(r#"{"a/b": [{"~": 1, "~": 2}]}"#).unwrap_err();
+        let err = Json::parse(
+            r#"{"a/b": [{"~": 1, "~": 2}]}"#,
+            &Limits::DEFAULT,
+        )
+        .unwrap_err();
         assert_eq!(err.path(), "/a~1b/0/~0");
     }
 
     #[test]
     fn syntax_errors_have_positions_and_no_input() {
-        let err = Json::parse("{\n  \"fullSsn\": \"123-45-6789\" oops}").unwrap_err();
+        let err = Json::parse(
+            "{\n  \"fullSsn\": \"123-45-6789\" oops}",
+            &Limits::DEFAULT,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), ErrorCode::JsonSyntax);
         assert_eq!((err.line(), err.column()), (Some(2), Some(28)));
         assert!(!err.message().contains("oops"), "{}", err.message());
-        let err = Json::parse("{\"a\": ").unwrap_err();
+        let err = Json::parse("{\"a\": ", &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.message(), "unexpected end of input");
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(100_000);
-        let err = Json::parse(&text).unwrap_err();
+        let err = Json::parse(&text, &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.code(), ErrorCode::TooDeep);
     }
 
     #[test]
     fn debug_shows_shape_only() {
-        let value = Json::parse(r#"{"ssn": "123-45-6789", "n": 42, "ok": true}"#).unwrap();
+        let value = Json::parse(
+            r#"{"ssn": "123-45-6789", "n": 42, "ok": true}"#,
+            &Limits::DEFAULT,
+        )
+        .unwrap();
         assert_eq!(
             format!("{value:?}"),
             r#"{"n": <number>, "ok": <boolean>, "ssn": <string>}"#

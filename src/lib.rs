@@ -7,12 +7,14 @@ mod checks;
 mod compact;
 mod compile;
 mod diff;
+mod end_user;
 mod error;
 mod eval;
 mod evaluation;
 mod evaluation_ref;
 mod explain;
 mod json;
+mod limits;
 mod pattern;
 mod ruleset;
 mod ruletest;
@@ -25,6 +27,9 @@ pub use crate::changes::{
     CapabilityChange, ChangeEvent, RequirementChange, RequirementChangeStatus, changes,
 };
 pub use crate::diff::{ChangeClass, RuleChange, RuleDiff, SubjectKind};
+pub use crate::end_user::{
+    EndUserView, Task, TaskAction, UserCapability, UserState, UserTosVersion,
+};
 pub use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
 pub use crate::evaluation::{
     CapabilityState, CapabilityStatus, ContextProblem, Decision, DenialType, Evaluation,
@@ -34,6 +39,7 @@ pub use crate::evaluation_ref::EvaluationRef;
 pub use crate::explain::{
     Explanation, Node, NodeKind, NodeState, Step, StepAction, Target, UnlockPlan,
 };
+pub use crate::limits::Limits;
 pub use crate::ruleset::{
     BUILTIN_RULES, BUILTIN_RULES_NAME, MAX_CAPABILITIES, Resolver, RuleSet, Source,
 };

@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use crate::error::{CheckError, LoadErrors};
 use crate::evaluation::{Decision, Evaluation};
+use crate::limits::Limits;
 use crate::snapshot::Snapshot;
 use crate::time::Timestamp;
 
@@ -96,6 +97,8 @@ impl<'a> Source<'a> {
 #[derive(Clone)]
 pub struct RuleSet {
     pub(crate) inner: Arc<Compiled>,
+    /// The limits the `wire` functions apply to the snapshots they parse.
+    pub(crate) limits: Limits,
 }
 
 impl fmt::Debug for RuleSet {
@@ -107,6 +110,7 @@ impl fmt::Debug for RuleSet {
             .field("n_requirements", &self.inner.requirements.len())
             .field("n_capabilities", &self.inner.capabilities.len())
             .field("n_operations", &self.inner.operations.len())
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -131,6 +135,7 @@ impl RuleSet {
             Ok(rules) => rules.clone(),
             Err(_) => RuleSet {
                 inner: Arc::new(Compiled::empty()),
+                limits: Limits::DEFAULT,
             },
         }
     }
@@ -190,7 +195,41 @@ impl RuleSet {
     pub fn from_sources(sources: &[Source<'_>]) -> Result<RuleSet, LoadErrors> {
         crate::compile::compile(sources).map(|compiled| RuleSet {
             inner: Arc::new(compiled),
+            limits: Limits::DEFAULT,
         })
+    }
+
+    /// The same ruleset (shared, not copied) with the [`Limits`] that the `wire` functions
+    /// apply to the snapshots they parse for it (the CLI's `--max-*` options and the WASM
+    /// package's `withLimits` set them). [`Snapshot::from_json`] always uses the defaults.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use capgate::{Limits, RuleSet};
+    ///
+    /// let rules = RuleSet::builtin().with_limits(Limits::default().with_max_snapshot_bytes(16));
+    /// let err = capgate::wire::evaluate_json(&rules, r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#, "2026-11-22T00:00:00Z")
+    ///     .unwrap_err();
+    /// assert_eq!(err.code, "CG207");
+    /// assert_eq!(rules.limits().max_snapshot_bytes, 16);
+    /// ```
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> RuleSet {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits the `wire` functions apply to snapshots for this ruleset (see
+    /// [`RuleSet::with_limits`]; [`Limits::default`] unless set).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(capgate::RuleSet::builtin().limits(), &capgate::Limits::default());
+    /// ```
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Validates sources and returns every problem (empty when they load).
@@ -654,6 +693,8 @@ impl Resolver {
 
 pub(crate) struct RequirementDef {
     pub(crate) key: String,
+    /// What the customer provides, in words (the rule's `description`).
+    pub(crate) description: Option<String>,
     pub(crate) kind: RequirementKind,
     pub(crate) verified_by: VerifiedBy,
     pub(crate) resolved_by: Resolver,

@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::error::{ErrorCode, SnapshotError};
 use crate::json::{Json, JsonObject, Path};
+use crate::limits::Limits;
 use crate::time::Timestamp;
 
 /// A customer snapshot, parsed and type-checked.
@@ -129,10 +130,13 @@ impl Snapshot {
     ///
     /// # Errors
     ///
-    /// Malformed JSON (CG201), a duplicate key (CG203), nesting deeper than 128 levels
-    /// (CG205), a known field of the wrong type (CG202), an invalid timestamp in a known
-    /// field (CG204) or a missing required field in an entry (CG206). The error names the
-    /// JSON pointer and never contains a value from the snapshot.
+    /// Malformed JSON (CG201), a duplicate key (CG203), a known field of the wrong type
+    /// (CG202), an invalid timestamp in a known field (CG204), a missing required field in an
+    /// entry (CG206), or a document over the default [`Limits`]: larger than 1 MiB (CG207),
+    /// nested deeper than 32 levels (CG205), more than 10,000 entries in one array or object
+    /// (CG208). The error names the JSON pointer and never contains a value from the snapshot.
+    ///
+    /// A leading byte-order mark (U+FEFF) is skipped.
     ///
     /// # Example
     ///
@@ -143,7 +147,29 @@ impl Snapshot {
     /// assert_eq!(err.code().as_str(), "CG206");
     /// ```
     pub fn from_json(text: &str) -> Result<Snapshot, SnapshotError> {
-        let root = Json::parse(text)?;
+        Snapshot::from_json_with(text, &Limits::DEFAULT)
+    }
+
+    /// Parses a snapshot from JSON text, within `limits` (see [`Snapshot::from_json`] for
+    /// the errors; the limits' errors are CG205, CG207 and CG208).
+    ///
+    /// # Errors
+    ///
+    /// As [`Snapshot::from_json`], with `limits` in place of the defaults.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use capgate::{Limits, Snapshot};
+    ///
+    /// let big = format!(r#"{{"note": "{}"}}"#, "x".repeat(2 << 20));
+    /// assert_eq!(Snapshot::from_json(&big).unwrap_err().code().as_str(), "CG207");
+    /// let roomy = Limits::default().with_max_snapshot_bytes(4 << 20);
+    /// assert!(Snapshot::from_json_with(&big, &roomy).is_ok());
+    /// ```
+    pub fn from_json_with(text: &str, limits: &Limits) -> Result<Snapshot, SnapshotError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let root = Json::parse(text, limits)?;
         Snapshot::from_tree(root)
     }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use crate::changes::{ChangeEvent, RequirementChangeStatus, changes};
+use crate::end_user::EndUserView;
 use crate::error::{CheckError, ErrorCode, LoadError, LoadErrors, SnapshotError};
 use crate::eval::View;
 use crate::evaluation::{
@@ -224,19 +225,22 @@ pub fn lint_json(sources: &[Source<'_>]) -> String {
 /// # Ok::<(), capgate::wire::WireError>(())
 /// ```
 pub fn evaluate_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<String, WireError> {
-    evaluate_text(rules, snapshot_json, at, true)
+    evaluate_text(rules, snapshot_json, at, |view| view_json_serde(view, true))
 }
 
-/// Parses the time and the snapshot, evaluates, and prints the view, pretty or compact.
+/// Parses the time and the snapshot, evaluates, and prints the view with `print` (a
+/// function, not a flag, so that a host calling only the compact form links no serde code for
+/// the pretty one).
 fn evaluate_text(
     rules: &RuleSet,
     snapshot_json: &str,
     at: &str,
-    pretty: bool,
+    print: fn(&View<'_>) -> String,
 ) -> Result<String, WireError> {
     let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
-    Ok(view_json(&crate::eval::view(rules, &snapshot, at), pretty))
+    let snapshot = Snapshot::from_json_with(snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
+    Ok(print(&crate::eval::view(rules, &snapshot, at)))
 }
 
 /// Parses the time and the snapshot, and checks `operation`.
@@ -247,7 +251,8 @@ fn check_snapshot(
     at: &str,
 ) -> Result<Decision, WireError> {
     let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let snapshot = Snapshot::from_json_with(snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
     rules
         .check(&snapshot, operation, at)
         .map_err(|err| WireError::from(&err))
@@ -299,7 +304,7 @@ pub fn evaluate_json_compact(
     snapshot_json: &str,
     at: &str,
 ) -> Result<String, WireError> {
-    evaluate_text(rules, snapshot_json, at, false)
+    evaluate_text(rules, snapshot_json, at, crate::compact::view_json)
 }
 
 /// Like [`check_json`], without whitespace.
@@ -418,8 +423,10 @@ pub fn changes_json(
     at: &str,
 ) -> Result<String, WireError> {
     let at = parse_at(at)?;
-    let old = Snapshot::from_json(old_snapshot_json).map_err(|err| WireError::from(&err))?;
-    let new = Snapshot::from_json(new_snapshot_json).map_err(|err| WireError::from(&err))?;
+    let old = Snapshot::from_json_with(old_snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
+    let new = Snapshot::from_json_with(new_snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
     let customer_id = new.customer_id().or(old.customer_id());
     let events = changes(
         customer_id,
@@ -483,7 +490,8 @@ pub fn explain_json(
         }
     };
     let at = parse_at(at)?;
-    let snapshot = Snapshot::from_json(snapshot_json).map_err(|err| WireError::from(&err))?;
+    let snapshot = Snapshot::from_json_with(snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
     let explanation = rules
         .explain(&snapshot, target, at)
         .map_err(|err| WireError::from(&err))?;
@@ -1129,4 +1137,177 @@ struct WireCoverageItem<'a> {
     name: &'a str,
     met: bool,
     unmet: bool,
+}
+
+/// The end-user view ([`EndUserView`]) as pretty-printed JSON: `capabilities` (each
+/// requested capability's `name` and `state`), `tasks` (each with `requirement`,
+/// `description`, `action`, `field`, `overdue`, `deadline`, `unlocks`, `tosVersions`,
+/// `taxForms`; absent or empty members left out) and `at`.
+///
+/// # Example
+///
+/// ```
+/// # use capgate::{EndUserView, RuleSet, Snapshot, Timestamp};
+/// let rules = RuleSet::builtin();
+/// let snapshot = Snapshot::from_json(r#"{"capabilities": {"custodyCrypto": {"requested": true, "status": "active"}}, "requirements": {},
+///     "tosAcceptances": [{"versionId": "us_individual_2026-05-29", "language": "en", "acceptedAt": "2026-06-01T00:00:00Z"}]}"#)?;
+/// let view = EndUserView::new(&rules, &rules.evaluate(&snapshot, Timestamp::parse("2026-11-22T00:00:00Z")?));
+/// let json: serde_json::Value = serde_json::from_str(&capgate::wire::end_user_to_json(&view))?;
+/// assert_eq!(json, serde_json::json!({
+///     "capabilities": [{"name": "custodyCrypto", "state": "available"}],
+///     "tasks": [],
+///     "at": "2026-11-22T00:00:00Z"
+/// }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn end_user_to_json(view: &EndUserView) -> String {
+    end_user_json_serde(view, true)
+}
+
+/// The end-user view through the serde types: the pretty form, and (in tests) the reference
+/// the hand-written compact writer is compared with.
+pub(crate) fn end_user_json_serde(view: &EndUserView, pretty: bool) -> String {
+    let wire = WireEndUser::from(view);
+    if pretty {
+        to_pretty(&wire)
+    } else {
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+}
+
+/// Parses a snapshot, evaluates it at `at` and prints its end-user view as pretty JSON (see
+/// [`end_user_to_json`]): what `capgate eval --view end-user` prints.
+///
+/// # Errors
+///
+/// As [`evaluate_json`]: an invalid `at` (CG302) or snapshot (`CG2xx`).
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let json = capgate::wire::end_user_json(&rules, r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#, "2026-11-22T00:00:00Z")?;
+/// assert!(json.starts_with("{\n  \"capabilities\": [\n    {\n      \"name\": \"tradeCrypto\",\n      \"state\": \"action_needed\""));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn end_user_json(rules: &RuleSet, snapshot_json: &str, at: &str) -> Result<String, WireError> {
+    end_user_view(rules, snapshot_json, at, |view| end_user_to_json(&view))
+}
+
+/// [`end_user_json`] as compact JSON (one line), the same document.
+///
+/// # Errors
+///
+/// As [`end_user_json`].
+///
+/// # Example
+///
+/// ```
+/// let rules = capgate::RuleSet::builtin();
+/// let json = capgate::wire::end_user_json_compact(&rules, r#"{"capabilities": {"tradeCrypto": {"requested": true}}}"#, "2026-11-22T00:00:00Z")?;
+/// assert!(json.starts_with(r#"{"capabilities":[{"name":"tradeCrypto","state":"action_needed"}],"tasks":[{"#));
+/// # Ok::<(), capgate::wire::WireError>(())
+/// ```
+pub fn end_user_json_compact(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    at: &str,
+) -> Result<String, WireError> {
+    end_user_view(rules, snapshot_json, at, |view| {
+        crate::compact::end_user_json(&view)
+    })
+}
+
+fn end_user_view(
+    rules: &RuleSet,
+    snapshot_json: &str,
+    at: &str,
+    print: impl FnOnce(EndUserView) -> String,
+) -> Result<String, WireError> {
+    let at = parse_at(at)?;
+    let snapshot = Snapshot::from_json_with(snapshot_json, rules.limits())
+        .map_err(|err| WireError::from(&err))?;
+    Ok(print(EndUserView::from_ref(
+        &rules.evaluate_ref(&snapshot, at),
+    )))
+}
+
+#[derive(Serialize)]
+struct WireEndUser<'a> {
+    capabilities: Vec<WireUserCapability<'a>>,
+    tasks: Vec<WireTask<'a>>,
+    at: String,
+}
+
+#[derive(Serialize)]
+struct WireUserCapability<'a> {
+    name: &'a str,
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTask<'a> {
+    requirement: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    overdue: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deadline: Option<String>,
+    unlocks: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tos_versions: Vec<WireUserTos<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tax_forms: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireUserTos<'a> {
+    version_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    languages: &'a [String],
+}
+
+impl<'a> From<&'a EndUserView> for WireEndUser<'a> {
+    fn from(view: &'a EndUserView) -> Self {
+        WireEndUser {
+            capabilities: view
+                .capabilities
+                .iter()
+                .map(|c| WireUserCapability {
+                    name: &c.name,
+                    state: c.state.as_str(),
+                })
+                .collect(),
+            tasks: view
+                .tasks
+                .iter()
+                .map(|t| WireTask {
+                    requirement: &t.requirement,
+                    description: t.description.as_deref(),
+                    action: t.action.as_str(),
+                    field: t.field.as_deref(),
+                    overdue: t.overdue,
+                    deadline: t.deadline.map(|d| d.to_string()),
+                    unlocks: &t.unlocks,
+                    tos_versions: t
+                        .tos_versions
+                        .iter()
+                        .map(|v| WireUserTos {
+                            version_id: &v.version_id,
+                            url: v.url.as_deref(),
+                            languages: &v.languages,
+                        })
+                        .collect(),
+                    tax_forms: &t.tax_forms,
+                })
+                .collect(),
+            at: view.at.to_string(),
+        }
+    }
 }

@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
-use capgate::{CapabilityStatus, Decision, Evaluation, Explanation, Node, NodeState, Outstanding};
+use capgate::{
+    CapabilityStatus, Decision, EndUserView, Evaluation, Explanation, Node, NodeState, Outstanding,
+    TaskAction, UserState,
+};
 
 /// Renders an evaluation as two tables: capabilities, then outstanding requirements.
 pub(crate) fn evaluation(evaluation: &Evaluation, customer_id: Option<&str>) -> String {
@@ -260,4 +263,61 @@ fn table<const N: usize>(out: &mut String, rows: &[[String; N]]) {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+}
+
+/// Renders the end-user view: the requested capabilities, then a numbered to-do list.
+pub(crate) fn end_user(view: &EndUserView) -> String {
+    let mut out = String::new();
+    for capability in &view.capabilities {
+        let state = match capability.state {
+            UserState::Available => "available",
+            UserState::ActionNeeded => "needs something from you",
+            UserState::InReview => "in review",
+            _ => "not available",
+        };
+        let _ = writeln!(out, "{}: {state}", capability.name);
+    }
+    if view.tasks.is_empty() {
+        out.push_str("\nNothing to do.\n");
+        return out;
+    }
+    out.push_str("\nTo do:\n");
+    for (n, task) in view.tasks.iter().enumerate() {
+        let what = task.description.as_deref().unwrap_or(&task.requirement);
+        let verb = match task.action {
+            TaskAction::Provide => "Provide",
+            TaskAction::Correct => "Correct",
+            TaskAction::Resubmit => "Provide again",
+            _ => "",
+        };
+        if matches!(task.action, TaskAction::Accept | TaskAction::Attest) {
+            let _ = write!(out, "{:>3}. {what}", n + 1);
+        } else {
+            let _ = write!(out, "{:>3}. {verb}: {what}", n + 1);
+        }
+        if let Some(field) = &task.field {
+            let _ = write!(out, " ({field})");
+        }
+        if task.overdue {
+            out.push_str(", overdue");
+        } else if let Some(deadline) = task.deadline {
+            let _ = write!(out, ", by {deadline}");
+        }
+        if !task.unlocks.is_empty() {
+            let _ = write!(out, "; unlocks {}", task.unlocks.join(", "));
+        }
+        out.push('\n');
+        for version in &task.tos_versions {
+            let _ = writeln!(
+                out,
+                "       {} {}",
+                version.version_id,
+                version.url.as_deref().unwrap_or("")
+            );
+        }
+        for form in &task.tax_forms {
+            let _ = writeln!(out, "       form {form}");
+        }
+    }
+    out
 }

@@ -42,6 +42,8 @@ pub(crate) struct ImpactArgs {
     /// Newline-delimited JSON, one customer snapshot per line (`-` reads standard input).
     #[arg(value_name = "CORPUS")]
     corpus: PathBuf,
+    #[command(flatten)]
+    limits: crate::LimitsArgs,
 }
 
 /// Gains and losses of one capability or operation.
@@ -158,7 +160,7 @@ impl Comparison<'_> {
                 message: "the snapshot is not valid UTF-8".to_owned(),
                 column: None,
             }),
-            Ok(text) => Snapshot::from_json(text).map_err(|err| {
+            Ok(text) => Snapshot::from_json_with(text, self.old.limits()).map_err(|err| {
                 let error = WireError::from(&err);
                 Malformed {
                     line,
@@ -265,6 +267,7 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
         load_rules(&RulesArgs {
             rules: vec![path.to_path_buf()],
             policy: Vec::new(),
+            limits: args.limits,
         })
     };
     let old = rules(&args.from)?;

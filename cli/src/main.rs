@@ -44,6 +44,11 @@ enum Command {
         /// evaluation per line, streaming (exit 1 when some lines are malformed).
         #[arg(long)]
         ndjson: bool,
+        /// Which view of the evaluation to print: `full` (the platform's: every status,
+        /// code and reason) or `end-user` (what the customer should see: their requested
+        /// capabilities and what they still have to do, and how).
+        #[arg(long, value_enum, default_value_t = View::Full, conflicts_with = "ndjson")]
+        view: View,
     },
     /// Check whether an operation may proceed (exit 0 allowed, 1 denied).
     Check {
@@ -73,9 +78,10 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
-    /// Validate rule files and print every problem as `file:line:col: code: message`.
-    /// Run rule test files against the rules, with coverage (exit 1 on a failure or low coverage).
+    /// Run rule test files against the rules, with coverage (exit 1 on a failure or low
+    /// coverage).
     Test(ruletest::TestArgs),
+    /// Validate rule files and print every problem as `file:line:col: code: message`.
     Lint {
         #[command(flatten)]
         rules: RulesArgs,
@@ -126,6 +132,45 @@ struct RulesArgs {
     /// unless `--rules` is given) (repeatable).
     #[arg(long, value_name = "FILE_OR_DIR")]
     policy: Vec<PathBuf>,
+    #[command(flatten)]
+    limits: LimitsArgs,
+}
+
+// Limits on every snapshot read (see `capgate::Limits`); a snapshot over one is refused
+// with CG205, CG207 or CG208. (A plain comment: clap would take a doc comment as the
+// `about` of every command that flattens these options.)
+#[derive(Debug, Args, Default, Clone, Copy)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the fields are the `--max-*` options"
+)]
+struct LimitsArgs {
+    /// Largest snapshot accepted, in bytes (default 1048576; a larger file is not read past
+    /// the limit).
+    #[arg(long, value_name = "BYTES")]
+    max_snapshot_bytes: Option<usize>,
+    /// Deepest nesting of arrays and objects in a snapshot (default 32, at most 128).
+    #[arg(long, value_name = "LEVELS")]
+    max_depth: Option<usize>,
+    /// Most entries of any one array or object in a snapshot (default 10000).
+    #[arg(long, value_name = "ENTRIES")]
+    max_items: Option<usize>,
+}
+
+impl LimitsArgs {
+    fn limits(self) -> capgate::Limits {
+        let mut limits = capgate::Limits::default();
+        if let Some(bytes) = self.max_snapshot_bytes {
+            limits = limits.with_max_snapshot_bytes(bytes);
+        }
+        if let Some(depth) = self.max_depth {
+            limits = limits.with_max_depth(depth);
+        }
+        if let Some(items) = self.max_items {
+            limits = limits.with_max_items(items);
+        }
+        limits
+    }
 }
 
 #[derive(Debug, Args)]
@@ -139,6 +184,15 @@ struct InputArgs {
     /// Snapshot JSON file; `-` or nothing reads standard input.
     #[arg(value_name = "FILE")]
     file: Option<PathBuf>,
+}
+
+/// The views of an evaluation (`eval --view`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum View {
+    /// The full evaluation (the wire contract).
+    Full,
+    /// The end-user view (`capgate::EndUserView`).
+    EndUser,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -198,17 +252,27 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             rules,
             input,
             ndjson,
+            view,
         } => {
             let ruleset = load_rules(&rules)?;
             if ndjson {
                 return ndjson::eval(&ruleset, &input);
             }
-            let (snapshot, at) = read_input(&input)?;
+            let (snapshot, at) = read_input(&input, &ruleset)?;
             let evaluation = ruleset.evaluate(&snapshot, at);
-            match input.format {
-                Format::Json => println!("{}", wire::evaluation_to_json(&evaluation)),
-                Format::Human => {
+            match (view, input.format) {
+                (View::Full, Format::Json) => {
+                    println!("{}", wire::evaluation_to_json(&evaluation));
+                }
+                (View::Full, Format::Human) => {
                     print!("{}", human::evaluation(&evaluation, snapshot.customer_id()));
+                }
+                (View::EndUser, format) => {
+                    let view = capgate::EndUserView::new(&ruleset, &evaluation);
+                    match format {
+                        Format::Json => println!("{}", wire::end_user_to_json(&view)),
+                        Format::Human => print!("{}", human::end_user(&view)),
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -219,7 +283,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             input,
         } => {
             let ruleset = load_rules(&rules)?;
-            let (snapshot, at) = read_input(&input)?;
+            let (snapshot, at) = read_input(&input, &ruleset)?;
             let decision = ruleset
                 .check(&snapshot, &operation, at)
                 .map_err(|err| Failure::Wire(WireError::from(&err), None))?;
@@ -240,7 +304,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             input,
         } => {
             let ruleset = load_rules(&rules)?;
-            let (snapshot, at) = read_input(&input)?;
+            let (snapshot, at) = read_input(&input, &ruleset)?;
             let target = match (&capability, &operation) {
                 (Some(name), _) => capgate::Target::Capability(name),
                 (None, Some(name)) => capgate::Target::Operation(name),
@@ -295,8 +359,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                     "OLD and NEW cannot both be `-` (standard input)".to_owned(),
                 ));
             }
-            let old = read_snapshot(&old)?;
-            let new = read_snapshot(&new)?;
+            let old = read_snapshot(&old, ruleset.limits())?;
+            let new = read_snapshot(&new, ruleset.limits())?;
             let events = capgate::changes(
                 new.customer_id().or(old.customer_id()),
                 &ruleset.evaluate(&old, at),
@@ -346,12 +410,15 @@ fn print_wire_error(error: &WireError, input: Option<&str>) {
 }
 
 fn load_rules(args: &RulesArgs) -> Result<RuleSet, Failure> {
+    let limits = args.limits.limits();
     if args.rules.is_empty() && args.policy.is_empty() {
-        return Ok(RuleSet::builtin());
+        return Ok(RuleSet::builtin().with_limits(limits));
     }
     let texts = read_sources(args)?;
     let sources = as_sources(&texts);
-    wire::load(&sources).map_err(|err| Failure::Wire(err, None))
+    wire::load(&sources)
+        .map(|rules| rules.with_limits(limits))
+        .map_err(|err| Failure::Wire(err, None))
 }
 
 /// The rule texts named by `--rules` (or the embedded rules) followed by `--policy`.
@@ -432,31 +499,21 @@ fn evaluation_time(at: Option<&str>) -> Result<Timestamp, Failure> {
     }
 }
 
-fn read_input(input: &InputArgs) -> Result<(Snapshot, Timestamp), Failure> {
+fn read_input(input: &InputArgs, rules: &RuleSet) -> Result<(Snapshot, Timestamp), Failure> {
     let at = evaluation_time(input.at.as_deref())?;
-    let (name, bytes) = match input.file.as_deref() {
-        None => ("<stdin>".to_owned(), read_stdin()?),
-        Some(path) if path == Path::new("-") => ("<stdin>".to_owned(), read_stdin()?),
-        Some(path) => (path.display().to_string(), read_file(path)?),
-    };
-    // A UTF-8 byte-order mark is tolerated and skipped.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
-    let snapshot = Snapshot::from_json(text)
-        .map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))?;
-    Ok((snapshot, at))
+    let path = input.file.as_deref().unwrap_or(Path::new("-"));
+    Ok((read_snapshot(path, rules.limits())?, at))
 }
 
-fn read_stdin() -> Result<Vec<u8>, Failure> {
+/// At most `max` bytes and one more of `reader` (so that a longer input is detected without
+/// reading it all).
+fn read_bounded(name: &str, reader: impl Read, max: usize) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the CLI reads the snapshot from stdin"
-    )]
-    std::io::stdin()
+    let bound = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .take(bound)
         .read_to_end(&mut bytes)
-        .map_err(|err| Failure::Io(format!("<stdin>: {err}")))?;
+        .map_err(|err| Failure::Io(format!("{name}: {err}")))?;
     Ok(bytes)
 }
 
@@ -473,15 +530,49 @@ fn now() -> Timestamp {
 }
 
 /// A snapshot from a file, or from standard input for `-` (a UTF-8 byte-order mark is
-/// skipped).
-fn read_snapshot(path: &Path) -> Result<Snapshot, Failure> {
+/// skipped), within `limits`; a file over the size limit is not read past it.
+fn read_snapshot(path: &Path, limits: &capgate::Limits) -> Result<Snapshot, Failure> {
+    // The byte-order mark does not count towards the limit.
+    let max = limits.max_snapshot_bytes.saturating_add(3);
     let (name, bytes) = if path == Path::new("-") {
-        ("<stdin>".to_owned(), read_stdin()?)
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the CLI reads the snapshot from stdin"
+        )]
+        let stdin = std::io::stdin();
+        ("<stdin>".to_owned(), read_bounded("<stdin>", stdin, max)?)
     } else {
-        (path.display().to_string(), read_file(path)?)
+        let name = path.display().to_string();
+        #[expect(
+            clippy::disallowed_types,
+            clippy::disallowed_methods,
+            reason = "the CLI reads the files it is given"
+        )]
+        let file =
+            std::fs::File::open(path).map_err(|err| Failure::Io(format!("{name}: {err}")))?;
+        let bytes = read_bounded(&name, file, max)?;
+        (name, bytes)
     };
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if bytes.len() > limits.max_snapshot_bytes {
+        let error = WireError {
+            code: capgate::ErrorCode::TooLarge.as_str(),
+            message: format!(
+                "the snapshot is over the limit of {} bytes (--max-snapshot-bytes)",
+                limits.max_snapshot_bytes
+            ),
+            file: None,
+            line: None,
+            column: None,
+            span: None,
+            path: Some(String::new()),
+            help: None,
+            errors: Vec::new(),
+        };
+        return Err(Failure::Wire(error, Some(name)));
+    }
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
-    Snapshot::from_json(text).map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))
+    Snapshot::from_json_with(text, limits)
+        .map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))
 }

@@ -99,6 +99,7 @@ struct Ref {
 }
 
 struct DraftRequirement {
+    description: Option<String>,
     when: Vec<Condition>,
     kind: RequirementKind,
     verified_by: VerifiedBy,
@@ -535,9 +536,13 @@ fn read_requirement(
     ctx: &mut Ctx<'_>,
     table: &mut TableReader<'_, '_>,
 ) -> Option<DraftRequirement> {
-    if let Some(description) = table.raw("description") {
+    let description = table.raw("description").and_then(|description| {
         expect_string(ctx, description, "`description`");
-    }
+        match description.get_ref() {
+            DeValue::String(text) => Some(text.to_string()),
+            _ => None,
+        }
+    });
     let kind_name = table.string(ctx, "kind");
     let verified_by = match table.string(ctx, "verified_by") {
         None => Some(VerifiedBy::Provider),
@@ -619,6 +624,7 @@ fn read_requirement(
         }
     };
     Some(DraftRequirement {
+        description,
         when: when?,
         kind: kind?,
         verified_by: verified_by?,
@@ -1274,6 +1280,7 @@ impl Resolve<'_, '_> {
             .into_iter()
             .filter_map(|(key, (_, draft))| Some((key, draft?)))
             .map(|(key, draft)| RequirementDef {
+                description: draft.description,
                 when: draft.when,
                 key,
                 kind: draft.kind,

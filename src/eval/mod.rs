@@ -751,7 +751,11 @@ fn field_part(definition: &RequirementDef, outcome: FieldOutcome) -> Part {
                 code: "date_in_future",
                 path,
             });
-            part.transitions.push(valid_from);
+            // The instant would be the value itself (a date of birth): for a sensitive
+            // field it is not a transition, so that it never shows in `nextTransitionAt`.
+            if !definition.sensitive {
+                part.transitions.push(valid_from);
+            }
             part
         }
     }

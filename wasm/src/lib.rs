@@ -77,6 +77,71 @@ impl Engine {
         parse_json(&json)
     }
 
+    /// The end-user view of the evaluation (what `capgate eval --view end-user` prints): the
+    /// capabilities the customer requested, each `available`, `action_needed`, `in_review`
+    /// or `unavailable`, and the tasks that are theirs to do, most urgent first, with how
+    /// (the field to fill, the terms to accept). No provider codes, validation codes or
+    /// compliance reasons.
+    ///
+    /// # Errors
+    ///
+    /// As `evaluate`.
+    #[wasm_bindgen(js_name = "evaluateEndUser", unchecked_return_type = "EndUserView")]
+    pub fn evaluate_end_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SnapshotInput")] snapshot: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "At")] at: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let text = snapshot_text(snapshot)?;
+        let at = read_at(at)?;
+        let json = wire::end_user_json_compact(&self.rules, &text, &at)
+            .map_err(|error| to_js_error(&error))?;
+        parse_json(&json)
+    }
+
+    /// The same rules with other limits on the snapshots this engine reads (each member
+    /// optional: `maxSnapshotBytes`, default 1 MiB; `maxDepth`, default 32; `maxItems` per
+    /// array or object, default 10,000). A snapshot over a limit throws `CG207`, `CG205` or
+    /// `CG208`.
+    ///
+    /// # Errors
+    ///
+    /// Throws `CG302` when a member is not a non-negative integer.
+    #[wasm_bindgen(js_name = "withLimits")]
+    pub fn with_limits(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Limits")] limits: &JsValue,
+    ) -> Result<Engine, JsValue> {
+        let member = |name: &str| -> Result<Option<usize>, JsValue> {
+            let value = js_sys::Reflect::get(limits, &JsValue::from_str(name))?;
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            match value.as_f64() {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "checked: a non-negative integer below 2^53"
+                )]
+                Some(n) if n >= 0.0 && n.fract() == 0.0 && n < 9.0e15 => Ok(Some(n as usize)),
+                _ => Err(plain_error("CG302", "limits must be non-negative integers")),
+            }
+        };
+        let mut out = *self.rules.limits();
+        if let Some(n) = member("maxSnapshotBytes")? {
+            out = out.with_max_snapshot_bytes(n);
+        }
+        if let Some(n) = member("maxDepth")? {
+            out = out.with_max_depth(n);
+        }
+        if let Some(n) = member("maxItems")? {
+            out = out.with_max_items(n);
+        }
+        Ok(Engine {
+            rules: self.rules.clone().with_limits(out),
+        })
+    }
+
     /// Like `evaluate`, returning the JSON text exactly as the CLI prints it.
     ///
     /// # Errors

@@ -22,7 +22,7 @@ export type FieldErrorCode =
 /** A stable error code (see the README's table). */
 export type ErrorCode =
   | "CG101" | "CG102" | "CG103" | "CG104" | "CG105" | "CG106" | "CG107" | "CG108" | "CG109" | "CG110"
-  | "CG201" | "CG202" | "CG203" | "CG204" | "CG205" | "CG206"
+  | "CG201" | "CG202" | "CG203" | "CG204" | "CG205" | "CG206" | "CG207" | "CG208"
   | "CG301" | "CG302";
 
 /** A capability's state, in the provider's shape. */
@@ -67,6 +67,53 @@ export interface RulesetStamp {
   id: string;
   version: string;
   hash: string;
+}
+
+/** Limits on the snapshots an engine reads (`Engine.withLimits`); each member optional. */
+export interface Limits {
+  /** Largest snapshot, in bytes of JSON text (default 1 MiB); over it: CG207. */
+  maxSnapshotBytes?: number;
+  /** Deepest nesting of arrays and objects (default 32, at most 128); over it: CG205. */
+  maxDepth?: number;
+  /** Most entries of one array or object (default 10,000); over it: CG208. */
+  maxItems?: number;
+}
+
+/** A requested capability as the customer sees it. */
+export interface UserCapability {
+  name: string;
+  state: "available" | "action_needed" | "in_review" | "unavailable";
+}
+
+/** Terms to read and accept. */
+export interface UserTosVersion {
+  versionId: string;
+  url?: string;
+  languages: string[];
+}
+
+/** One thing the customer has to do. */
+export interface Task {
+  /** The requirement key (pick your own label or form field by it). */
+  requirement: string;
+  /** What to provide, in words, when the rules say. */
+  description?: string;
+  action: "provide" | "correct" | "resubmit" | "accept" | "attest";
+  /** Where the value goes in the customer object (`individual.fullSsn`). */
+  field?: string;
+  overdue: boolean;
+  deadline?: string;
+  /** The requested capabilities it unlocks (or helps unlock). */
+  unlocks: string[];
+  tosVersions?: UserTosVersion[];
+  taxForms?: string[];
+}
+
+/** The result of `Engine.evaluateEndUser`: exactly the JSON `capgate eval --view end-user` prints. */
+export interface EndUserView {
+  capabilities: UserCapability[];
+  tasks: Task[];
+  at: string;
 }
 
 /** The result of `Engine.evaluate`: exactly the JSON `capgate eval` prints. */
