@@ -266,3 +266,85 @@ describe("engine.changes", () => {
     assert.equal(thrown(() => engine.changes(before, after, "tomorrow")).code, "CG302");
   });
 });
+
+describe("engine.evaluateEndUser", () => {
+  const engine = Engine.default();
+  const corpus = ["examples/draft.json", "examples/provider.json", "examples/blocked.json", "benches/data/incomplete.json"];
+
+  test("prints what `capgate eval --view end-user` prints, for every example", () => {
+    for (const file of corpus) {
+      const text = readFileSync(join(root, file), "utf8");
+      const cli = runCli(["eval", "--view", "end-user", "--at", AT, "-"], text);
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.deepEqual(engine.evaluateEndUser(text, AT), JSON.parse(cli.stdout), file);
+      assert.deepEqual(engine.evaluateEndUser(JSON.parse(text), new Date(AT)), JSON.parse(cli.stdout), file);
+    }
+  });
+
+  test("shows the customer what to do and how, and nothing internal", () => {
+    const view = engine.evaluateEndUser({ capabilities: { tradeCrypto: { requested: true }, custodyFiat: { requested: false } } }, AT);
+    assert.deepEqual(view.capabilities, [{ name: "tradeCrypto", state: "action_needed" }]);
+    const ssn = view.tasks.find((task) => task.requirement === "fullSsn");
+    assert.deepEqual(ssn, {
+      requirement: "fullSsn",
+      description: "Full US Social Security number",
+      action: "provide",
+      field: "individual.fullSsn",
+      overdue: false,
+      unlocks: ["tradeCrypto"],
+    });
+    const tos = view.tasks.find((task) => task.requirement === "tos");
+    assert.equal(tos.action, "accept");
+    assert.ok(tos.tosVersions.every((version) => version.url.startsWith("https://")));
+    const text = JSON.stringify(view);
+    for (const internal of ["status", "errors", "resolvedBy", "ruleset", "warnings", "waitingOn", "due", "CG"]) {
+      assert.ok(!text.includes(`"${internal}"`), `no ${internal}`);
+    }
+  });
+
+  test("an invalid value is to correct, a rejected one to provide again, overdue first", () => {
+    const view = engine.evaluateEndUser({
+      capabilities: { custodyFiat: { requested: true } },
+      individual: { email: "not an email" },
+      requirements: {
+        fullSsn: { status: "rejected", impact: ["custodyFiat"] },
+        tos: { status: "past_due", impact: ["custodyFiat"] },
+        occupation: { status: "pending", impact: ["custodyFiat"] },
+      },
+    }, AT);
+    assert.equal(view.tasks[0].requirement, "tos");
+    assert.equal(view.tasks[0].overdue, true);
+    assert.equal(view.tasks.find((task) => task.requirement === "fullSsn").action, "resubmit");
+    assert.ok(!view.tasks.some((task) => task.requirement === "occupation"), "awaiting review is not a task");
+  });
+
+  test("a malformed snapshot or time throws", () => {
+    assert.equal(thrown(() => engine.evaluateEndUser("{", AT)).code, "CG201");
+    assert.equal(thrown(() => engine.evaluateEndUser({}, "tomorrow")).code, "CG302");
+  });
+});
+
+describe("engine.withLimits", () => {
+  const engine = Engine.default();
+
+  test("refuses snapshots over each limit with its code, and leaves the original engine alone", () => {
+    const tight = engine.withLimits({ maxSnapshotBytes: 64, maxDepth: 3, maxItems: 2 });
+    const big = { capabilities: { tradeCrypto: { requested: true } }, note: "x".repeat(100) };
+    assert.equal(thrown(() => tight.evaluate(big, AT)).code, "CG207");
+    assert.equal(engine.evaluate(big, AT).capabilities.tradeCrypto.requested, true);
+    const deep = engine.withLimits({ maxDepth: 2 });
+    const error = thrown(() => deep.evaluate({ individual: { address: {} } }, AT));
+    assert.equal(error.code, "CG205");
+    assert.equal(error.path, "/individual/address");
+    const few = engine.withLimits({ maxItems: 2 });
+    assert.equal(thrown(() => few.check({ a: 1, b: 2, c: 3 }, "createCustomerAccount", AT)).code, "CG208");
+    assert.equal(thrown(() => few.evaluateEndUser({ a: 1, b: 2, c: 3 }, AT)).code, "CG208");
+  });
+
+  test("rejects limits that are not non-negative integers", () => {
+    for (const limits of [{ maxDepth: -1 }, { maxItems: 1.5 }, { maxSnapshotBytes: "big" }]) {
+      assert.equal(thrown(() => engine.withLimits(limits)).code, "CG302");
+    }
+    assert.equal(engine.withLimits({}).evaluate({}, AT).at, AT);
+  });
+});

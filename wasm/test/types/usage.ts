@@ -4,9 +4,13 @@ import {
   type CapabilityStatus,
   type CapgateError,
   type Decision,
+  type EndUserView,
   type Evaluation,
+  type Limits,
   type Problem,
   type RequirementStatus,
+  type Task,
+  type UserCapability,
 } from "../../pkg/node.js";
 
 const engine: Engine = Engine.default();
@@ -66,3 +70,19 @@ const notString: string = evaluation.requirements["tos"];
 console.log(decision.capabilities, wrong, notString);
 // @ts-expect-error operations are named by strings
 engine.check({}, 42, new Date());
+
+// The end-user view and limits.
+const limited: Engine = engine.withLimits({ maxSnapshotBytes: 1 << 20, maxDepth: 16 });
+const view: EndUserView = limited.evaluateEndUser({ capabilities: {} }, new Date());
+const firstTask: Task | undefined = view.tasks[0];
+const action: Task["action"] | undefined = firstTask?.action;
+const state: UserCapability["state"] | undefined = view.capabilities[0]?.state;
+console.log(action, state, firstTask?.field, firstTask?.tosVersions?.[0]?.url);
+// @ts-expect-error limits are numbers
+engine.withLimits({ maxDepth: "deep" });
+// @ts-expect-error states are a closed union
+const badState: UserCapability["state"] = "locked";
+console.log(badState);
+// A limits object is all optional.
+const noLimits: Limits = {};
+console.log(noLimits);
