@@ -1223,3 +1223,149 @@ fn impact_counts_equal_the_per_snapshot_differences() {
     );
     insta::assert_snapshot!(text(&human.stdout));
 }
+
+#[test]
+fn eval_view_end_user_prints_the_library_view_in_json_and_as_a_to_do_list() {
+    for example in [
+        "examples/draft.json",
+        "examples/provider.json",
+        "examples/blocked.json",
+    ] {
+        let output = run(&["eval", "--view", "end-user", "--at", AT, example], b"");
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let snapshot =
+            capgate::Snapshot::from_json(&std::fs::read_to_string(root().join(example)).unwrap())
+                .unwrap();
+        let rules = capgate::RuleSet::builtin();
+        let evaluation = rules.evaluate(&snapshot, capgate::Timestamp::parse(AT).unwrap());
+        let view = capgate::EndUserView::new(&rules, &evaluation);
+        assert_eq!(
+            text(&output.stdout),
+            format!("{}\n", capgate::wire::end_user_to_json(&view))
+        );
+        let human = run(
+            &[
+                "eval", "--view", "end-user", "--format", "human", "--at", AT, example,
+            ],
+            b"",
+        );
+        assert_eq!(human.status.code(), Some(0));
+        let human = text(&human.stdout);
+        for capability in &view.capabilities {
+            assert!(human.contains(&format!("{}: ", capability.name)), "{human}");
+        }
+        assert_eq!(human.contains("To do:"), !view.tasks.is_empty(), "{human}");
+        for internal in [
+            "sha256:",
+            "CG",
+            "past_due",
+            "value_not_allowed",
+            "\"status\"",
+        ] {
+            assert!(!text(&output.stdout).contains(internal), "{internal}");
+            assert!(!human.contains(internal), "{internal}");
+        }
+    }
+    let blocked = text(
+        &run(
+            &[
+                "eval",
+                "--view",
+                "end-user",
+                "--format",
+                "human",
+                "--at",
+                AT,
+                "examples/blocked.json",
+            ],
+            b"",
+        )
+        .stdout,
+    );
+    assert!(
+        blocked.contains("Provide again: Full US Social Security number (individual.fullSsn)"),
+        "{blocked}"
+    );
+    assert!(
+        blocked.contains("Accept the Terms of Service, overdue"),
+        "{blocked}"
+    );
+    assert_bad_input(
+        &run(
+            &["eval", "--view", "end-user", "--ndjson", "--at", AT],
+            b"{}\n",
+        ),
+        "cannot be used with",
+    );
+    assert_bad_input(
+        &run(&["eval", "--view", "customer", "--at", AT], b"{}"),
+        "invalid value",
+    );
+}
+
+#[test]
+fn limits_refuse_oversized_snapshots_with_their_code_and_nothing_on_stdout() {
+    let dir = temp_dir("limits");
+    let big = dir.join("big.json");
+    // 3 MB: over the default 1 MiB limit, which the CLI does not read past.
+    std::fs::write(&big, format!(r#"{{"note": "{}"}}"#, "x".repeat(3 << 20))).unwrap();
+    let big = big.to_str().unwrap();
+    assert_bad_input(&run(&["eval", "--at", AT, big], b""), "CG207");
+    assert_bad_input(
+        &run(
+            &[
+                "check",
+                "--operation",
+                "createCustomerAccount",
+                "--at",
+                AT,
+                big,
+            ],
+            b"",
+        ),
+        "CG207",
+    );
+    let output = run(
+        &["eval", "--max-snapshot-bytes", "4000000", "--at", AT, big],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_bad_input(
+        &run(
+            &["eval", "--max-snapshot-bytes", "10", "--at", AT, "-"],
+            br#"{"capabilities": {}}"#,
+        ),
+        "CG207",
+    );
+    assert_bad_input(
+        &run(
+            &["eval", "--max-depth", "2", "--at", AT],
+            br#"{"individual": {"address": {}}}"#,
+        ),
+        "CG205",
+    );
+    assert_bad_input(
+        &run(
+            &["eval", "--max-items", "1", "--at", AT],
+            br#"{"a": 1, "b": 2}"#,
+        ),
+        "CG208",
+    );
+    // A byte-order mark does not count towards the size limit.
+    let output = run(
+        &["eval", "--max-snapshot-bytes", "2", "--at", AT],
+        b"\xEF\xBB\xBF{}",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // In a stream, an oversized line is one malformed line; the run goes on.
+    let output = run(
+        &["eval", "--ndjson", "--max-items", "1", "--at", AT],
+        b"{\"a\": 1, \"b\": 2}\n{}\n",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let lines: Vec<String> = text(&output.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("\"CG208\""), "{}", lines[0]);
+    assert!(lines[1].starts_with("{\"capabilities\""), "{}", lines[1]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
