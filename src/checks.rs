@@ -39,8 +39,14 @@ pub(crate) fn check_field(rule: &FieldRule, snapshot: &Snapshot, at: Timestamp) 
         return FieldOutcome::Missing { path };
     };
     if let Json::Object(map) = value {
-        // An object with no parts (e.g. `dateOfBirth: {}`) counts as not provided.
-        if map.values().all(|v| matches!(v, Json::Null)) && !rule.checks.is_empty() {
+        // A date given as parts with none of them (`dateOfBirth: {}`, or only nulls) counts
+        // as not provided. Only for `date_parts`: any other check judges an object itself
+        // (`invalid_type`, or `non_empty` failing), so `{}` never meets an optional field.
+        let is_date = rule
+            .checks
+            .iter()
+            .any(|check| matches!(check, Check::DateParts { .. }));
+        if is_date && map.values().all(|v| matches!(v, Json::Null)) {
             if rule.optional {
                 return FieldOutcome::Met;
             }

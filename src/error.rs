@@ -162,10 +162,10 @@ impl LoadError {
         code: ErrorCode,
         message: String,
         source_name: &str,
-        text: &str,
+        lines: &LineIndex<'_>,
         span: Range<usize>,
     ) -> LoadError {
-        let (line, column) = line_column(text, span.start);
+        let (line, column) = lines.line_column(span.start);
         LoadError {
             code,
             message,
@@ -517,15 +517,31 @@ impl CheckError {
     }
 }
 
-/// The 1-based line and character column of byte `offset` in `text`.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+/// The line starts of a text, computed once, so that locating each of many errors costs a
+/// binary search and the length of one line, not a scan from the start of the text.
+pub(crate) struct LineIndex<'t> {
+    text: &'t str,
+    /// Byte offset of each line's first character.
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub(crate) fn new(text: &'t str) -> LineIndex<'t> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(idx, _)| idx + 1))
+            .collect();
+        LineIndex { text, starts }
     }
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |idx| idx + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
+
+    /// The 1-based line and character column of byte `offset`.
+    pub(crate) fn line_column(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&start| start <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
 }

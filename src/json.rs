@@ -118,7 +118,7 @@ impl Json {
                     (ErrorCode::JsonSyntax, syntax_message(&error))
                 };
                 Err(SnapshotError::at(code, String::new(), message)
-                    .with_position(error.line(), error.column()))
+                    .with_position(error.line().max(1), error.column().max(1)))
             }
         }
     }
@@ -218,8 +218,15 @@ struct JsonSeed<'p, 'f> {
 impl JsonSeed<'_, '_> {
     /// Records a limit exceeded at this value, and the error that stops the parser.
     #[cold]
-    fn over_limit<E: de::Error>(&self, code: ErrorCode, message: String) -> E {
-        *self.failure.borrow_mut() = Some(SnapshotError::at(code, self.path.render(), message));
+    fn over_limit<E: de::Error>(&self, code: ErrorCode, message: &str) -> E {
+        let pointer = self.path.render();
+        let place = if pointer.is_empty() {
+            "the document root"
+        } else {
+            pointer.as_str()
+        };
+        let message = format!("{message} at {place}");
+        *self.failure.borrow_mut() = Some(SnapshotError::at(code, pointer, message));
         E::custom("limit exceeded")
     }
 
@@ -229,7 +236,7 @@ impl JsonSeed<'_, '_> {
                 "the document is nested more than {} levels deep",
                 self.limits.max_depth
             );
-            return Err(self.over_limit(ErrorCode::TooDeep, message));
+            return Err(self.over_limit(ErrorCode::TooDeep, &message));
         }
         Ok(())
     }
@@ -240,7 +247,7 @@ impl JsonSeed<'_, '_> {
                 "more than {} entries in one array or object",
                 self.limits.max_items
             );
-            return Err(self.over_limit(ErrorCode::TooManyItems, message));
+            return Err(self.over_limit(ErrorCode::TooManyItems, &message));
         }
         Ok(())
     }

@@ -39,7 +39,8 @@ pub struct Limits {
     /// The largest snapshot accepted, in bytes of JSON text (default 1 MiB).
     pub max_snapshot_bytes: usize,
     /// The deepest nesting of arrays and objects (default 32; the document itself is level
-    /// 1). Values above 128 act as 128, the JSON parser's own bound, which protects the stack.
+    /// 1). Values above 127 act as 127, the JSON parser's own bound, which protects the stack
+    /// (its error has no JSON pointer, only a line and column).
     pub max_depth: usize,
     /// The most entries of any one array or object (default 10,000).
     pub max_items: usize,

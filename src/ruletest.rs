@@ -174,11 +174,7 @@ pub(crate) fn run(rules: &RuleSet, sources: &[Source<'_>]) -> Result<RuleTestRep
     let mut errors = Vec::new();
     let mut tests = Vec::new();
     for source in sources {
-        let mut ctx = Ctx {
-            source_name: source.name,
-            text: source.text,
-            errors: Vec::new(),
-        };
+        let mut ctx = Ctx::new(source.name, source.text);
         let (document, syntax_errors) = DeTable::parse_recoverable(source.text);
         if syntax_errors.is_empty() {
             read_tests(&mut ctx, document.get_ref(), &mut tests);
@@ -263,7 +259,7 @@ fn read_tests(ctx: &mut Ctx<'_>, document: &DeTable<'_>, out: &mut Vec<RuleTest>
                 .map(toml::Spanned::into_inner);
             expectations.finish(ctx);
         }
-        let (line, _) = crate::error::line_column(ctx.text, table.span().start);
+        let (line, _) = ctx.lines().line_column(table.span().start);
         let location = format!("{}:{line}", ctx.source_name);
         table.finish(ctx);
         if let (Some(name), Some(at), Some(snapshot)) = (name, at, snapshot) {

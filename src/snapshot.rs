@@ -241,6 +241,10 @@ impl Snapshot {
                 let mut requirements = BTreeMap::new();
                 for (key, value) in map.iter() {
                     let path = Path::Key(&requirements_path, key);
+                    // `null` is the same as absent: the provider does not list it.
+                    let Some(value) = nullable(value) else {
+                        continue;
+                    };
                     let requirement = parse_provider_requirement(value, &path, &mut warnings)?;
                     requirements.insert(key.to_owned(), requirement);
                 }

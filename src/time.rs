@@ -175,6 +175,13 @@ impl Timestamp {
         }
         let days = days_from_civil(year, month, day);
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+        // In UTC, the instant must still be within the years a timestamp prints as
+        // (`9999-12-31T23:59:59-23:59` is in year 10000), so that every output parses back.
+        let min = days_from_civil(MIN_YEAR, 1, 1) * 86_400;
+        let max = days_from_civil(MAX_YEAR, 12, 31) * 86_400 + 86_399;
+        if !(min..=max).contains(&seconds) {
+            return Err(bad("year out of range once converted to UTC"));
+        }
         Ok(Timestamp { seconds, nanos })
     }
 

@@ -14,8 +14,8 @@ pub(crate) fn run(old: &Path, new: &Path, format: Format) -> Result<(), Failure>
     let new = load(new)?;
     let diff = old.diff(&new);
     match format {
-        Format::Json => println!("{}", wire::diff_to_json(&diff)),
-        Format::Human => print!("{}", human(&diff)),
+        Format::Json => outln!("{}", wire::diff_to_json(&diff)),
+        Format::Human => out!("{}", human(&diff)),
     }
     Ok(())
 }

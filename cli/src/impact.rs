@@ -153,14 +153,27 @@ impl Comparison<'_> {
     /// Evaluates one non-blank line (`line` is its 1-based number) into `into`.
     fn line(&self, into: &mut Aggregate, line: u64, bytes: &[u8]) {
         into.snapshots += 1;
-        let snapshot = match std::str::from_utf8(bytes) {
-            Err(_) => Err(Malformed {
+        let max = self.old.limits().max_snapshot_bytes;
+        let text = if bytes.len() > max {
+            // Perhaps cut inside a character by the reader: the size is what is wrong.
+            Err(Malformed {
+                line,
+                code: "CG207",
+                message: format!("the snapshot is over the limit of {max} bytes"),
+                column: None,
+            })
+        } else {
+            Ok(bytes)
+        };
+        let snapshot = match text.map(std::str::from_utf8) {
+            Err(malformed) => Err(malformed),
+            Ok(Err(_)) => Err(Malformed {
                 line,
                 code: "CG201",
                 message: "the snapshot is not valid UTF-8".to_owned(),
                 column: None,
             }),
-            Ok(text) => Snapshot::from_json_with(text, self.old.limits()).map_err(|err| {
+            Ok(Ok(text)) => Snapshot::from_json_with(text, self.old.limits()).map_err(|err| {
                 let error = WireError::from(&err);
                 Malformed {
                     line,
@@ -309,7 +322,8 @@ pub(crate) fn run(args: &ImpactArgs) -> Result<ExitCode, Failure> {
     let mut line = 0u64;
     let mut done = false;
     while !done {
-        let (chunk, end) = crate::ndjson::read_chunk(&mut *reader, &mut line);
+        let (chunk, end) =
+            crate::ndjson::read_chunk(&mut *reader, &mut line, old.limits().max_snapshot_bytes);
         match end {
             None => {}
             Some(Ok(())) => done = true,

@@ -4,11 +4,26 @@
 //! `--at` is not given, prints, and sets the exit code (0 ok, 1 denied or some `--ndjson` lines
 //! malformed, 2 bad input).
 
-#![expect(clippy::print_stdout, clippy::print_stderr, reason = "the CLI prints")]
+#![expect(clippy::print_stderr, reason = "the CLI reports on stderr; stdout goes through `emit`")]
 #![expect(
     clippy::result_large_err,
     reason = "a failure ends the process; boxing it would buy nothing"
 )]
+
+/// `print!` to standard output, returning a `Failure` on a write error other than a closed
+/// pipe (`capgate eval | head` is not an error: the rest of the output is dropped).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!($($arg)*))?
+    };
+}
+
+/// `println!` to standard output, as `out!`.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::emit(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
 
 mod diff;
 mod human;
@@ -149,7 +164,7 @@ struct LimitsArgs {
     /// the limit).
     #[arg(long, value_name = "BYTES")]
     max_snapshot_bytes: Option<usize>,
-    /// Deepest nesting of arrays and objects in a snapshot (default 32, at most 128).
+    /// Deepest nesting of arrays and objects in a snapshot (default 32, at most 127).
     #[arg(long, value_name = "LEVELS")]
     max_depth: Option<usize>,
     /// Most entries of any one array or object in a snapshot (default 10000).
@@ -262,16 +277,16 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let evaluation = ruleset.evaluate(&snapshot, at);
             match (view, input.format) {
                 (View::Full, Format::Json) => {
-                    println!("{}", wire::evaluation_to_json(&evaluation));
+                    outln!("{}", wire::evaluation_to_json(&evaluation));
                 }
                 (View::Full, Format::Human) => {
-                    print!("{}", human::evaluation(&evaluation, snapshot.customer_id()));
+                    out!("{}", human::evaluation(&evaluation, snapshot.customer_id()));
                 }
                 (View::EndUser, format) => {
                     let view = capgate::EndUserView::new(&ruleset, &evaluation);
                     match format {
-                        Format::Json => println!("{}", wire::end_user_to_json(&view)),
-                        Format::Human => print!("{}", human::end_user(&view)),
+                        Format::Json => outln!("{}", wire::end_user_to_json(&view)),
+                        Format::Human => out!("{}", human::end_user(&view)),
                     }
                 }
             }
@@ -288,8 +303,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 .check(&snapshot, &operation, at)
                 .map_err(|err| Failure::Wire(WireError::from(&err), None))?;
             match input.format {
-                Format::Json => println!("{}", wire::decision_to_json(&decision)),
-                Format::Human => print!("{}", human::decision(&decision)),
+                Format::Json => outln!("{}", wire::decision_to_json(&decision)),
+                Format::Human => out!("{}", human::decision(&decision)),
             }
             Ok(if decision.allowed {
                 ExitCode::SUCCESS
@@ -314,8 +329,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 .explain(&snapshot, target, at)
                 .map_err(|err| Failure::Wire(WireError::from(&err), None))?;
             match input.format {
-                Format::Json => println!("{}", wire::explanation_to_json(&explanation)),
-                Format::Human => print!("{}", human::explanation(&explanation)),
+                Format::Json => outln!("{}", wire::explanation_to_json(&explanation)),
+                Format::Human => out!("{}", human::explanation(&explanation)),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -326,8 +341,8 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
             let problems = RuleSet::lint(&sources);
             if problems.is_empty() {
                 match format {
-                    Format::Json => println!("[]"),
-                    Format::Human => println!("ok: {} rule source(s), no problems", sources.len()),
+                    Format::Json => outln!("[]"),
+                    Format::Human => outln!("ok: {} rule source(s), no problems", sources.len()),
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -366,7 +381,7 @@ fn run(command: Command) -> Result<ExitCode, Failure> {
                 &ruleset.evaluate(&old, at),
                 &ruleset.evaluate(&new, at),
             );
-            println!("{}", wire::changes_to_json(&events));
+            outln!("{}", wire::changes_to_json(&events));
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff { old, new, format } => {
@@ -441,8 +456,20 @@ fn read_texts<P: AsRef<Path>>(
     let mut texts = Vec::new();
     for path in paths {
         for file in expand(path.as_ref())? {
-            let text = String::from_utf8(read_file(&file)?)
-                .map_err(|_| Failure::Io(format!("{}: not valid UTF-8", file.display())))?;
+            let name = file.display().to_string();
+            let text = String::from_utf8(read_file(&file)?).map_err(|err| {
+                let (line, column) = utf8_position(err.as_bytes(), err.utf8_error());
+                let error = WireError {
+                    file: Some(name.clone()),
+                    line: Some(line),
+                    column: Some(column),
+                    ..bare_error(
+                        capgate::ErrorCode::TomlSyntax,
+                        "the rule file is not valid UTF-8".to_owned(),
+                    )
+                };
+                Failure::Wire(error, Some(name.clone()))
+            })?;
             texts.push((file.display().to_string(), text));
         }
     }
@@ -553,26 +580,74 @@ fn read_snapshot(path: &Path, limits: &capgate::Limits) -> Result<Snapshot, Fail
         let bytes = read_bounded(&name, file, max)?;
         (name, bytes)
     };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if bytes.len() > limits.max_snapshot_bytes {
+    // The library skips one byte-order mark; it does not count towards the limit.
+    let content = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    if content.len() > limits.max_snapshot_bytes {
         let error = WireError {
-            code: capgate::ErrorCode::TooLarge.as_str(),
-            message: format!(
-                "the snapshot is over the limit of {} bytes (--max-snapshot-bytes)",
-                limits.max_snapshot_bytes
-            ),
-            file: None,
-            line: None,
-            column: None,
-            span: None,
             path: Some(String::new()),
-            help: None,
-            errors: Vec::new(),
+            ..bare_error(
+                capgate::ErrorCode::TooLarge,
+                format!(
+                    "the snapshot is over the limit of {} bytes (--max-snapshot-bytes)",
+                    limits.max_snapshot_bytes
+                ),
+            )
         };
         return Err(Failure::Wire(error, Some(name)));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Failure::Io(format!("{name}: CG201: the snapshot is not valid UTF-8")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|err| {
+        let (line, column) = utf8_position(&bytes, err);
+        let error = WireError {
+            line: Some(line),
+            column: Some(column),
+            path: Some(String::new()),
+            ..bare_error(
+                capgate::ErrorCode::JsonSyntax,
+                "the snapshot is not valid UTF-8".to_owned(),
+            )
+        };
+        Failure::Wire(error, Some(name.clone()))
+    })?;
     Snapshot::from_json_with(text, limits)
         .map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))
+}
+
+/// A wire error with only a code and a message.
+fn bare_error(code: capgate::ErrorCode, message: String) -> WireError {
+    WireError {
+        code: code.as_str(),
+        message,
+        file: None,
+        line: None,
+        column: None,
+        span: None,
+        path: None,
+        help: None,
+        errors: Vec::new(),
+    }
+}
+
+/// The 1-based line and column (in characters) of the first byte that is not UTF-8.
+fn utf8_position(bytes: &[u8], error: std::str::Utf8Error) -> (usize, usize) {
+    let valid = bytes.get(..error.valid_up_to()).unwrap_or_default();
+    // The prefix is valid UTF-8 by definition.
+    let valid = std::str::from_utf8(valid).unwrap_or_default();
+    let line = valid.matches('\n').count() + 1;
+    let line_start = valid.rfind('\n').map_or(0, |idx| idx + 1);
+    let column = valid.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+/// Writes to standard output; a closed pipe ends the output quietly.
+fn emit(text: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    use std::io::Write as _;
+    #[expect(clippy::disallowed_methods, reason = "the CLI prints")]
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    match stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Io(format!("<stdout>: {error}")))
+        }
+        _ => Ok(()),
+    }
 }

@@ -38,8 +38,8 @@ pub(crate) fn run(args: &TestArgs) -> Result<ExitCode, Failure> {
     let percent = report.coverage.percent();
     let enough = args.min_coverage.is_none_or(|min| percent + 1e-9 >= min);
     match args.format {
-        Format::Json => println!("{}", json(&report)),
-        Format::Human => print!("{}", human(&report, args.min_coverage)),
+        Format::Json => outln!("{}", json(&report)),
+        Format::Human => out!("{}", human(&report, args.min_coverage)),
     }
     Ok(if report.passed() && enough {
         ExitCode::SUCCESS

@@ -11,6 +11,7 @@
 
 pub(crate) mod reader;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::ops::Range;
@@ -20,7 +21,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::compile::reader::{Ctx, TableReader};
-use crate::error::{ErrorCode, LoadError, LoadErrors};
+use crate::error::{ErrorCode, LineIndex, LoadError, LoadErrors};
 use crate::ruleset::{
     AnyOfDef, CapabilityDef, Check, Compiled, Condition, ConditionTest, ContextDef, FieldRule,
     MAX_CAPABILITIES, OperationDef, RequirementDef, RequirementKind, Resolver, Source,
@@ -34,11 +35,7 @@ pub(crate) fn compile(sources: &[Source<'_>]) -> Result<Compiled, LoadErrors> {
     let mut drafts = Vec::with_capacity(sources.len());
     let mut syntax_failed = false;
     for (source_idx, source) in sources.iter().enumerate() {
-        let mut ctx = Ctx {
-            source_name: source.name,
-            text: source.text,
-            errors: Vec::new(),
-        };
+        let mut ctx = Ctx::new(source.name, source.text);
         let (document, syntax_errors) = DeTable::parse_recoverable(source.text);
         if syntax_errors.is_empty() {
             drafts.push(read_document(&mut ctx, document.get_ref(), source_idx));
@@ -60,6 +57,7 @@ pub(crate) fn compile(sources: &[Source<'_>]) -> Result<Compiled, LoadErrors> {
         let mut resolver = Resolve {
             sources,
             errors: Vec::new(),
+            lines: sources.iter().map(|_| OnceCell::new()).collect(),
         };
         let compiled = resolver.resolve(drafts);
         errors.extend(resolver.errors);
@@ -1081,6 +1079,8 @@ impl IntoIterator for IndexSet {
 struct Resolve<'s, 'a> {
     sources: &'s [Source<'a>],
     errors: Vec<LoadError>,
+    /// Per source, built on its first error.
+    lines: Vec<OnceCell<LineIndex<'a>>>,
 }
 
 impl Resolve<'_, '_> {
@@ -1094,7 +1094,14 @@ impl Resolve<'_, '_> {
             .sources
             .get(loc.source_idx)
             .map_or(("", ""), |s| (s.name, s.text));
-        LoadError::new(code, message, name, text, loc.span.clone())
+        let fallback;
+        let lines = if let Some(cell) = self.lines.get(loc.source_idx) {
+            cell.get_or_init(|| LineIndex::new(text))
+        } else {
+            fallback = LineIndex::new(text);
+            &fallback
+        };
+        LoadError::new(code, message, name, lines, loc.span.clone())
     }
 
     fn location(&self, loc: &Loc) -> String {
@@ -1358,6 +1365,8 @@ impl Resolve<'_, '_> {
             existing.depends_on.extend(members.depends_on);
             existing.capabilities.extend(members.capabilities);
             existing.context.extend(members.context);
+            // Another either/or set only ever adds requirements, like the lists.
+            existing.any_of.extend(members.any_of);
         } else {
             let names: Vec<&String> = map.keys().collect();
             self.unknown(reference, noun, &names);

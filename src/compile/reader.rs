@@ -6,19 +6,36 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::error::{ErrorCode, LoadError};
+use std::cell::OnceCell;
+
+use crate::error::{ErrorCode, LineIndex, LoadError};
 
 /// One source being compiled, and the problems found in it so far.
 pub(crate) struct Ctx<'s> {
     pub(crate) source_name: &'s str,
     pub(crate) text: &'s str,
     pub(crate) errors: Vec<LoadError>,
+    /// Built on the first error.
+    pub(crate) lines: OnceCell<LineIndex<'s>>,
 }
 
-impl Ctx<'_> {
+impl<'s> Ctx<'s> {
+    pub(crate) fn new(source_name: &'s str, text: &'s str) -> Ctx<'s> {
+        Ctx {
+            source_name,
+            text,
+            errors: Vec::new(),
+            lines: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn lines(&self) -> &LineIndex<'s> {
+        self.lines.get_or_init(|| LineIndex::new(self.text))
+    }
+
     #[cold]
     pub(crate) fn error(&mut self, code: ErrorCode, message: String, span: Range<usize>) {
-        let error = LoadError::new(code, message, self.source_name, self.text, span);
+        let error = LoadError::new(code, message, self.source_name, self.lines(), span);
         self.errors.push(error);
     }
 
@@ -31,7 +48,7 @@ impl Ctx<'_> {
         help: String,
     ) {
         let error =
-            LoadError::new(code, message, self.source_name, self.text, span).with_help(help);
+            LoadError::new(code, message, self.source_name, self.lines(), span).with_help(help);
         self.errors.push(error);
     }
 }

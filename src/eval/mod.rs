@@ -717,8 +717,17 @@ fn provider_part(entry: &ProviderRequirement, definition: Option<&RequirementDef
         ProviderRequirementStatus::EventuallyDue => RequirementStatus::EventuallyDue,
     });
     if entry.status != ProviderRequirementStatus::Due {
-        if let Some(deadline) = entry.deadline {
-            part.due_items.push(Some(deadline));
+        // Reported only (the status is not `due`): the versions' deadlines when it lists
+        // versions, else the entry's own, as for `due`.
+        if entry.tos_versions.is_empty() {
+            part.due_items.extend(entry.deadline.map(Some));
+        } else {
+            part.due_items.extend(
+                entry
+                    .tos_versions
+                    .iter()
+                    .filter_map(|version| version.deadline.map(Some)),
+            );
         }
     }
     part
@@ -773,6 +782,8 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
             let mut part = Part::met();
             for form in forms {
                 let mut met = false;
+                let mut errors = Vec::new();
+                let mut transitions = Vec::new();
                 for (idx, attestation) in snapshot.tax_attestations.iter().enumerate() {
                     if attestation.form != *form {
                         continue;
@@ -780,14 +791,18 @@ fn local_part(definition: &RequirementDef, snapshot: &Snapshot, at: Timestamp) -
                     if attestation.accepted_at <= at {
                         met = true;
                     } else {
-                        part.transitions.push(attestation.accepted_at);
-                        part.errors.push(FieldError {
+                        transitions.push(attestation.accepted_at);
+                        errors.push(FieldError {
                             code: "accepted_after_at",
                             path: format!("/taxAttestations/{idx}/acceptedAt"),
                         });
                     }
                 }
+                // A form already met by an earlier attestation has nothing to report and
+                // nothing to wait for (as for acceptances).
                 if !met {
+                    part.errors.extend(errors);
+                    part.transitions.extend(transitions);
                     part.tax_forms.push(form.clone());
                     part.due_items.push(definition.deadline);
                 }

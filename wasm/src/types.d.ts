@@ -73,7 +73,7 @@ export interface RulesetStamp {
 export interface Limits {
   /** Largest snapshot, in bytes of JSON text (default 1 MiB); over it: CG207. */
   maxSnapshotBytes?: number;
-  /** Deepest nesting of arrays and objects (default 32, at most 128); over it: CG205. */
+  /** Deepest nesting of arrays and objects (default 32, at most 127); over it: CG205. */
   maxDepth?: number;
   /** Most entries of one array or object (default 10,000); over it: CG208. */
   maxItems?: number;
