@@ -386,21 +386,14 @@ mod tests {
 
     #[test]
     fn escapes_pointer_segments() {
-        let err = Json::parse(
-            r#"{"a/b": [{"~": 1, "~": 2}]}"#,
-            &Limits::DEFAULT,
-        )
-        .unwrap_err();
+        let err = Json::parse(r#"{"a/b": [{"~": 1, "~": 2}]}"#, &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.path(), "/a~1b/0/~0");
     }
 
     #[test]
     fn syntax_errors_have_positions_and_no_input() {
-        let err = Json::parse(
-            "{\n  \"fullSsn\": \"123-45-6789\" oops}",
-            &Limits::DEFAULT,
-        )
-        .unwrap_err();
+        let err =
+            Json::parse("{\n  \"fullSsn\": \"123-45-6789\" oops}", &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.code(), ErrorCode::JsonSyntax);
         assert_eq!((err.line(), err.column()), (Some(2), Some(28)));
         assert!(!err.message().contains("oops"), "{}", err.message());

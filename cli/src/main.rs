@@ -4,7 +4,10 @@
 //! `--at` is not given, prints, and sets the exit code (0 ok, 1 denied or some `--ndjson` lines
 //! malformed, 2 bad input).
 
-#![expect(clippy::print_stderr, reason = "the CLI reports on stderr; stdout goes through `emit`")]
+#![expect(
+    clippy::print_stderr,
+    reason = "the CLI reports on stderr; stdout goes through `emit`"
+)]
 #![expect(
     clippy::result_large_err,
     reason = "a failure ends the process; boxing it would buy nothing"

@@ -149,9 +149,8 @@ pub fn evaluate_lines(
                 }
                 None => Ok(()),
             };
-            let read =
-                (end.is_none() && written.is_ok())
-                    .then(|| read_stream_chunk(input, summary, max_bytes));
+            let read = (end.is_none() && written.is_ok())
+                .then(|| read_stream_chunk(input, summary, max_bytes));
             let results = worker
                 .join()
                 .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
