@@ -172,6 +172,23 @@ impl fmt::Debug for Json {
     }
 }
 
+/// `text` (a key or a JSON pointer) as it may appear in a one-line message: control
+/// characters (a newline in a key, say) are escaped (`\n`, `\u{1b}`).
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A JSON pointer under construction, kept on the stack while parsing.
 #[derive(Clone, Copy)]
 pub(crate) enum Path<'a> {
@@ -225,7 +242,7 @@ impl JsonSeed<'_, '_> {
         } else {
             pointer.as_str()
         };
-        let message = format!("{message} at {place}");
+        let message = format!("{message} at {}", printable(place));
         *self.failure.borrow_mut() = Some(SnapshotError::at(code, pointer, message));
         E::custom("limit exceeded")
     }
@@ -340,7 +357,7 @@ impl<'de> Visitor<'de> for JsonSeed<'_, '_> {
         });
         if let Some(key) = duplicate {
             let pointer = Path::Key(self.path, key).render();
-            let message = format!("duplicate key at {pointer}");
+            let message = format!("duplicate key at {}", printable(&pointer));
             *self.failure.borrow_mut() =
                 Some(SnapshotError::at(ErrorCode::DuplicateKey, pointer, message));
             return Err(de::Error::custom("duplicate key"));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::{ErrorCode, SnapshotError};
-use crate::json::{Json, JsonObject, Path};
+use crate::json::{Json, JsonObject, Path, printable};
 use crate::limits::Limits;
 use crate::time::Timestamp;
 
@@ -225,7 +225,7 @@ impl Snapshot {
                     _ => {
                         warnings.push(format!(
                             "unknown capability status at {}/status is treated as not active",
-                            path.render()
+                            printable(&path.render())
                         ));
                         ProviderCapabilityStatus::Unknown
                     }
@@ -358,7 +358,7 @@ fn parse_provider_requirement(
         _ => {
             warnings.push(format!(
                 "unknown requirement status at {}/status is treated as blocking",
-                path.render()
+                printable(&path.render())
             ));
             ProviderRequirementStatus::Unknown
         }
@@ -409,7 +409,8 @@ fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
         ErrorCode::SnapshotType,
         path.to_owned(),
         format!(
-            "expected {expected} at {shown}, found {}",
+            "expected {expected} at {}, found {}",
+            printable(shown),
             found.type_name()
         ),
     )
@@ -497,7 +498,7 @@ fn missing(key: &str, parent: &Path<'_>) -> SnapshotError {
     SnapshotError::at(
         ErrorCode::MissingField,
         path.clone(),
-        format!("missing required field {path}"),
+        format!("missing required field {}", printable(&path)),
     )
 }
 
@@ -514,7 +515,11 @@ fn optional_timestamp(
         SnapshotError::at(
             ErrorCode::InvalidTimestamp,
             path.clone(),
-            format!("invalid RFC 3339 timestamp at {path}: {}", err.reason()),
+            format!(
+                "invalid RFC 3339 timestamp at {}: {}",
+                printable(&path),
+                err.reason()
+            ),
         )
     })
 }

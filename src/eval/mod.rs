@@ -202,7 +202,12 @@ impl View<'_> {
                 .capabilities
                 .keys()
                 .filter(|name| self.compiled.capability_idx(name).is_none())
-                .map(|name| format!("capability `{name}` is not in the ruleset and was ignored")),
+                .map(|name| {
+                    format!(
+                        "capability `{}` is not in the ruleset and was ignored",
+                        crate::json::printable(name)
+                    )
+                }),
         )
     }
 
