@@ -71,6 +71,19 @@ pub struct WireError {
 }
 
 impl WireError {
+    /// An error with only a code and a message (a host adds the location it knows).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use capgate::{ErrorCode, wire::WireError};
+    /// let error = WireError::new(ErrorCode::JsonSyntax, "the snapshot is not valid UTF-8");
+    /// assert_eq!(error.to_json(), r#"{"code":"CG201","message":"the snapshot is not valid UTF-8"}"#);
+    /// ```
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> WireError {
+        WireError::bare(code, message.into())
+    }
+
     fn bare(code: ErrorCode, message: String) -> WireError {
         WireError {
             code: code.as_str(),

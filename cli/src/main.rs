@@ -466,7 +466,7 @@ fn read_texts<P: AsRef<Path>>(
                     file: Some(name.clone()),
                     line: Some(line),
                     column: Some(column),
-                    ..bare_error(
+                    ..WireError::new(
                         capgate::ErrorCode::TomlSyntax,
                         "the rule file is not valid UTF-8".to_owned(),
                     )
@@ -588,7 +588,7 @@ fn read_snapshot(path: &Path, limits: &capgate::Limits) -> Result<Snapshot, Fail
     if content.len() > limits.max_snapshot_bytes {
         let error = WireError {
             path: Some(String::new()),
-            ..bare_error(
+            ..WireError::new(
                 capgate::ErrorCode::TooLarge,
                 format!(
                     "the snapshot is over the limit of {} bytes (--max-snapshot-bytes)",
@@ -604,7 +604,7 @@ fn read_snapshot(path: &Path, limits: &capgate::Limits) -> Result<Snapshot, Fail
             line: Some(line),
             column: Some(column),
             path: Some(String::new()),
-            ..bare_error(
+            ..WireError::new(
                 capgate::ErrorCode::JsonSyntax,
                 "the snapshot is not valid UTF-8".to_owned(),
             )
@@ -613,21 +613,6 @@ fn read_snapshot(path: &Path, limits: &capgate::Limits) -> Result<Snapshot, Fail
     })?;
     Snapshot::from_json_with(text, limits)
         .map_err(|err| Failure::Wire(WireError::from(&err), Some(name)))
-}
-
-/// A wire error with only a code and a message.
-fn bare_error(code: capgate::ErrorCode, message: String) -> WireError {
-    WireError {
-        code: code.as_str(),
-        message,
-        file: None,
-        line: None,
-        column: None,
-        span: None,
-        path: None,
-        help: None,
-        errors: Vec::new(),
-    }
 }
 
 /// The 1-based line and column (in characters) of the first byte that is not UTF-8.
