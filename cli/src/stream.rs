@@ -207,9 +207,9 @@ pub fn read_chunk(
     let mut chunk = Vec::with_capacity(CHUNK_LINES);
     while chunk.len() < CHUNK_LINES {
         let mut buffer = Vec::new();
-        let overlong = match read_line_bounded(input, &mut buffer, keep) {
+        let (overlong, dropped_blank) = match read_line_bounded(input, &mut buffer, keep) {
             Ok(None) => return (chunk, Some(Ok(()))),
-            Ok(Some(overlong)) => overlong,
+            Ok(Some(read)) => read,
             Err(err) => return (chunk, Some(Err(err))),
         };
         *line += 1;
@@ -224,9 +224,11 @@ pub fn read_chunk(
             if buffer.last() == Some(&b'\r') {
                 buffer.pop();
             }
-            if buffer.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        }
+        // A blank line is skipped whatever its length (an over-long one when the part dropped
+        // was blank too).
+        if (!overlong || dropped_blank) && buffer.iter().all(u8::is_ascii_whitespace) {
+            continue;
         }
         chunk.push((*line, buffer));
     }
@@ -235,14 +237,15 @@ pub fn read_chunk(
 
 /// Reads one line (up to and including `\n`, or to the end of the input) into `buffer`,
 /// keeping at most `keep` bytes of it. `None` at the end of the input; else whether bytes
-/// were dropped.
+/// were dropped, and whether all the dropped bytes were ASCII whitespace.
 fn read_line_bounded(
     input: &mut dyn BufRead,
     buffer: &mut Vec<u8>,
     keep: usize,
-) -> io::Result<Option<bool>> {
+) -> io::Result<Option<(bool, bool)>> {
     let mut read_any = false;
     let mut overlong = false;
+    let mut dropped_blank = true;
     loop {
         let available = match input.fill_buf() {
             Ok(available) => available,
@@ -250,7 +253,7 @@ fn read_line_bounded(
             Err(err) => return Err(err),
         };
         if available.is_empty() {
-            return Ok(read_any.then_some(overlong));
+            return Ok(read_any.then_some((overlong, dropped_blank)));
         }
         read_any = true;
         let (taken, done) = match available.iter().position(|&b| b == b'\n') {
@@ -259,13 +262,15 @@ fn read_line_bounded(
         };
         let room = keep.saturating_sub(buffer.len());
         let part = available.get(..taken).unwrap_or_default();
-        if part.len() > room {
+        let (kept, dropped) = part.split_at(room.min(part.len()));
+        if !dropped.is_empty() {
             overlong = true;
+            dropped_blank &= dropped.iter().all(u8::is_ascii_whitespace);
         }
-        buffer.extend_from_slice(part.get(..room.min(part.len())).unwrap_or_default());
+        buffer.extend_from_slice(kept);
         input.consume(taken);
         if done {
-            return Ok(Some(overlong));
+            return Ok(Some((overlong, dropped_blank)));
         }
     }
 }
@@ -386,6 +391,23 @@ mod tests {
             String::from_utf8(output).unwrap(),
             String::from_utf8(diagnostics).unwrap(),
         )
+    }
+
+    #[test]
+    fn a_blank_line_is_skipped_whatever_its_length() {
+        let mut input = vec![b' '; 3000];
+        input.extend_from_slice(b"\r\n{}\n");
+        input.extend(std::iter::repeat_n(b'\t', 5000));
+        input.extend_from_slice(b"\n");
+        let mut padded = vec![b' '; 3000];
+        padded.push(b'x');
+        input.extend_from_slice(&padded);
+        let (mut line, mut lines) = (0, Vec::new());
+        let (chunk, end) = read_chunk(&mut &input[..], &mut line, 100);
+        assert!(matches!(end, Some(Ok(()))));
+        lines.extend(chunk.iter().map(|(number, bytes)| (*number, bytes.len())));
+        // Line 2 is `{}`; line 4 is over the limit and not blank: kept (cut), then refused.
+        assert_eq!((line, lines), (4, vec![(2, 2), (4, 106)]));
     }
 
     #[test]
