@@ -117,8 +117,9 @@ impl Json {
                 } else {
                     (ErrorCode::JsonSyntax, syntax_message(&error))
                 };
+                let column = char_column(text, error.line(), error.column());
                 Err(SnapshotError::at(code, String::new(), message)
-                    .with_position(error.line().max(1), error.column().max(1)))
+                    .with_position(error.line().max(1), column))
             }
         }
     }
@@ -170,6 +171,21 @@ impl fmt::Debug for Json {
             Json::Object(map) => f.debug_map().entries(map.iter()).finish(),
         }
     }
+}
+
+/// The 1-based column in characters of `serde_json`'s 1-based byte column `column` on line
+/// `line` of `text` (they differ on lines with multi-byte characters).
+fn char_column(text: &str, line: usize, column: usize) -> usize {
+    let Some(line_text) = text.split('\n').nth(line.saturating_sub(1)) else {
+        return column.max(1);
+    };
+    let mut end = column.min(line_text.len());
+    // A column inside a multi-byte character points at that character.
+    let inside = !line_text.is_char_boundary(end);
+    while !line_text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (line_text.get(..end).map_or(0, |s| s.chars().count()) + usize::from(inside)).max(1)
 }
 
 /// `text` (a key or a JSON pointer) as it may appear in a one-line message: control
@@ -416,6 +432,16 @@ mod tests {
         assert!(!err.message().contains("oops"), "{}", err.message());
         let err = Json::parse("{\"a\": ", &Limits::DEFAULT).unwrap_err();
         assert_eq!(err.message(), "unexpected end of input");
+    }
+
+    #[test]
+    fn syntax_error_columns_count_characters() {
+        let err = Json::parse("{\"a\":\"\u{e9}\u{e9}\u{e9}\",x}", &Limits::DEFAULT).unwrap_err();
+        assert_eq!((err.line(), err.column()), (Some(1), Some(12)));
+        let err = Json::parse("{}\u{feff}", &Limits::DEFAULT).unwrap_err();
+        assert_eq!((err.line(), err.column()), (Some(1), Some(3)));
+        let err = Json::parse("{\n\"\u{e9}\": ]}", &Limits::DEFAULT).unwrap_err();
+        assert_eq!((err.line(), err.column()), (Some(2), Some(6)));
     }
 
     #[test]
