@@ -205,6 +205,15 @@ pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// Where `pointer` is, for a message: the pointer made printable, or "the document root".
+pub(crate) fn place(pointer: &str) -> std::borrow::Cow<'_, str> {
+    if pointer.is_empty() {
+        std::borrow::Cow::Borrowed("the document root")
+    } else {
+        printable(pointer)
+    }
+}
+
 /// A JSON pointer under construction, kept on the stack while parsing.
 #[derive(Clone, Copy)]
 pub(crate) enum Path<'a> {
@@ -253,12 +262,7 @@ impl JsonSeed<'_, '_> {
     #[cold]
     fn over_limit<E: de::Error>(&self, code: ErrorCode, message: &str) -> E {
         let pointer = self.path.render();
-        let place = if pointer.is_empty() {
-            "the document root"
-        } else {
-            pointer.as_str()
-        };
-        let message = format!("{message} at {}", printable(place));
+        let message = format!("{message} at {}", place(&pointer));
         *self.failure.borrow_mut() = Some(SnapshotError::at(code, pointer, message));
         E::custom("limit exceeded")
     }

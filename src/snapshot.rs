@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::error::{ErrorCode, SnapshotError};
-use crate::json::{Json, JsonObject, Path, printable};
+use crate::json::{Json, JsonObject, Path, place, printable};
 use crate::limits::Limits;
 use crate::time::Timestamp;
 
@@ -400,17 +400,12 @@ fn nullable(value: &Json) -> Option<&Json> {
 
 #[cold]
 fn type_error(expected: &str, path: &str, found: &Json) -> SnapshotError {
-    let shown = if path.is_empty() {
-        "the document root"
-    } else {
-        path
-    };
     SnapshotError::at(
         ErrorCode::SnapshotType,
         path.to_owned(),
         format!(
             "expected {expected} at {}, found {}",
-            printable(shown),
+            place(path),
             found.type_name()
         ),
     )

@@ -66,6 +66,12 @@ const MIN_YEAR: i64 = 1;
 /// Latest year accepted (inclusive) in timestamps.
 const MAX_YEAR: i64 = 9999;
 
+/// The Unix seconds of the instants a timestamp can hold (years `MIN_YEAR` to `MAX_YEAR`
+/// in UTC).
+fn seconds_range() -> std::ops::RangeInclusive<i64> {
+    days_from_civil(MIN_YEAR, 1, 1) * 86_400..=days_from_civil(MAX_YEAR, 12, 31) * 86_400 + 86_399
+}
+
 impl Timestamp {
     /// Parses an RFC 3339 timestamp such as `2026-05-29T12:00:00Z` or
     /// `2026-05-29T12:00:00.5-05:00`.
@@ -177,9 +183,7 @@ impl Timestamp {
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
         // In UTC, the instant must still be within the years a timestamp prints as
         // (`9999-12-31T23:59:59-23:59` is in year 10000), so that every output parses back.
-        let min = days_from_civil(MIN_YEAR, 1, 1) * 86_400;
-        let max = days_from_civil(MAX_YEAR, 12, 31) * 86_400 + 86_399;
-        if !(min..=max).contains(&seconds) {
+        if !seconds_range().contains(&seconds) {
             return Err(bad("year out of range once converted to UTC"));
         }
         Ok(Timestamp { seconds, nanos })
@@ -194,10 +198,9 @@ impl Timestamp {
     /// assert_eq!(at.to_string(), "2026-05-22T00:00:00Z");
     /// ```
     pub fn from_unix_seconds(seconds: i64) -> Timestamp {
-        let min = days_from_civil(MIN_YEAR, 1, 1) * 86_400;
-        let max = days_from_civil(MAX_YEAR, 12, 31) * 86_400 + 86_399;
+        let range = seconds_range();
         Timestamp {
-            seconds: seconds.clamp(min, max),
+            seconds: seconds.clamp(*range.start(), *range.end()),
             nanos: 0,
         }
     }

@@ -156,10 +156,11 @@ impl Comparison<'_> {
         let max = self.old.limits().max_snapshot_bytes;
         let text = if bytes.len() > max {
             // Perhaps cut inside a character by the reader: the size is what is wrong.
+            let error = capgate_cli::stream::oversized(max);
             Err(Malformed {
                 line,
-                code: "CG207",
-                message: format!("the snapshot is over the limit of {max} bytes"),
+                code: error.code,
+                message: error.message,
                 column: None,
             })
         } else {

@@ -314,12 +314,7 @@ fn evaluate_line(rules: &RuleSet, at: &str, bytes: &[u8]) -> Result<String, Line
     let max = rules.limits().max_snapshot_bytes;
     if bytes.len() > max {
         // Perhaps cut inside a character: say what is wrong before UTF-8 is checked.
-        return Err(LineError {
-            code: "CG207",
-            message: format!("the snapshot is over the limit of {max} bytes"),
-            path: String::new(),
-            column: None,
-        });
+        return Err(LineError::from(oversized(max)));
     }
     std::str::from_utf8(bytes)
         .map_err(|_| LineError {
@@ -329,6 +324,25 @@ fn evaluate_line(rules: &RuleSet, at: &str, bytes: &[u8]) -> Result<String, Line
             column: None,
         })
         .and_then(|text| wire::evaluate_json_compact(rules, text, at).map_err(LineError::from))
+}
+
+/// The error for a line longer than the size limit `max` (cut by [`read_chunk`], so it is
+/// refused before its text is read).
+///
+/// # Example
+///
+/// ```
+/// let error = capgate_cli::stream::oversized(10);
+/// assert_eq!((error.code, error.message.as_str()), ("CG207", "the snapshot is over the limit of 10 bytes"));
+/// ```
+pub fn oversized(max: usize) -> WireError {
+    WireError {
+        path: Some(String::new()),
+        ..WireError::new(
+            capgate::ErrorCode::TooLarge,
+            format!("the snapshot is over the limit of {max} bytes"),
+        )
+    }
 }
 
 /// The diagnostic line for a malformed input line: `NAME:LINE: CODE: message (column C)`.
